@@ -1,0 +1,80 @@
+# Thin entry points over CMake; see README.md.
+#
+#   make run [ARCH=x86_64|aarch64] [BUILD=debug|release] [CMDLINE="..."]
+#   make check          host suites (plain and ASan+UBSan) and in-kernel
+#                       suites on both architectures under QEMU/TCG
+#   make format         clang-format every source file
+#   make kernel         build the kernel image only
+#   make bench          print the benchmark figures (never fails on speed)
+#
+# Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
+# to build/host/ and build/host-san/.
+
+ARCH ?= x86_64
+BUILD ?= debug
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMDLINE ?=
+
+ifeq ($(filter $(ARCH),x86_64 aarch64),)
+$(error ARCH must be x86_64 or aarch64, not '$(ARCH)')
+endif
+ifeq ($(filter $(BUILD),debug release),)
+$(error BUILD must be debug or release, not '$(BUILD)')
+endif
+
+BUILD_TYPE_debug := Debug
+BUILD_TYPE_release := Release
+DIR_debug = build/$(1)
+DIR_release = build/$(1)-release
+kdir = $(call DIR_$(2),$(1))
+
+.PHONY: all deps kernel run check check-host check-kernel format bench clean FORCE
+
+all: kernel
+
+deps:
+	@tools/setup-deps --quiet
+
+# $(call build_kernel,arch,build)
+define build_kernel
+	@cmake -S . -B $(call kdir,$(1),$(2)) -DKARST_ARCH=$(1) \
+		-DCMAKE_BUILD_TYPE=$(BUILD_TYPE_$(2)) >/dev/null
+	@cmake --build $(call kdir,$(1),$(2)) -j $(JOBS)
+endef
+
+kernel: deps
+	$(call build_kernel,$(ARCH),$(BUILD))
+
+run: kernel
+	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(CMDLINE),-e "$(CMDLINE)")
+
+check: deps
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory check-host && \
+	$(MAKE) --no-print-directory check-kernel ARCH=x86_64 && \
+	$(MAKE) --no-print-directory check-kernel ARCH=aarch64; \
+	rc=$$?; echo "make check: $$(( $$(date +%s) - start )) s, status $$rc"; exit $$rc
+
+check-host: deps
+	@cmake -S . -B build/host -DKARST_ARCH=host >/dev/null
+	@cmake --build build/host -j $(JOBS)
+	@cd build/host && ctest --output-on-failure -j $(JOBS)
+	@cmake -S . -B build/host-san -DKARST_ARCH=host -DKARST_SANITIZE=address,undefined >/dev/null
+	@cmake --build build/host-san -j $(JOBS)
+	@cd build/host-san && ctest --output-on-failure -j $(JOBS)
+
+check-kernel: deps
+	$(call build_kernel,$(ARCH),release)
+	$(call build_kernel,$(ARCH),debug)
+	@tests/kernel/run-ktests --arch $(ARCH) --build release
+	@tests/kernel/run-ktests --arch $(ARCH) --build debug
+
+bench: deps
+	$(call build_kernel,$(ARCH),release)
+	@tools/karst-bench --arch $(ARCH)
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build/x86_64* build/aarch64* build/host*

@@ -1,0 +1,10 @@
+# Cross toolchain for the kernel image: clang and lld, freestanding.
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR ${KARST_ARCH})
+set(CMAKE_C_COMPILER clang)
+set(CMAKE_ASM_COMPILER clang)
+set(CMAKE_C_COMPILER_TARGET ${KARST_ARCH}-unknown-none-elf)
+set(CMAKE_ASM_COMPILER_TARGET ${KARST_ARCH}-unknown-none-elf)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_OBJCOPY llvm-objcopy)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

@@ -1,0 +1,33 @@
+/*
+ * Initialisation by registration.
+ *
+ * KARST_INIT(level, fn) places fn in a linker section; the kernel runs every
+ * registered function once at boot in level order (then link order), so an
+ * optional subsystem joins the kernel by being linked in, without the core
+ * naming it. fn returns 0 or a negative errno; a failure is reported and the
+ * boot goes on.
+ */
+#ifndef KARST_INIT_H
+#define KARST_INIT_H
+
+#include <karst/compiler.h>
+
+enum init_level {
+	INIT_EARLY = 1, /* allocators are up; no threads yet */
+	INIT_CORE = 2,  /* core services: threads, timers, reclaim */
+	INIT_BUS = 3,   /* buses and drivers */
+	INIT_FS = 4,    /* filesystem types register themselves */
+	INIT_LATE = 5,  /* mounts, services, the access scanner */
+};
+
+struct init_entry {
+	int level;
+	int (*fn)(void);
+	const char *name;
+};
+
+#define KARST_INIT(lvl, func)                                                                      \
+	static const struct init_entry __init_##func __used __section("karst_init")                \
+		__aligned(8) = {.level = (lvl), .fn = (func), .name = #func}
+
+#endif
