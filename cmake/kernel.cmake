@@ -41,6 +41,8 @@ if(CMAKE_BUILD_TYPE STREQUAL "Debug")
 else()
   target_compile_options(karst_kflags INTERFACE -O2)
 endif()
+# Link with ld.lld itself: clang has no bare-metal driver for these targets.
+set(CMAKE_C_LINK_EXECUTABLE "ld.lld <LINK_FLAGS> <OBJECTS> -o <TARGET> <LINK_LIBRARIES>")
 set(CMAKE_C_FLAGS_DEBUG "")
 set(CMAKE_C_FLAGS_RELEASE "")
 set(CMAKE_ASM_FLAGS_DEBUG "")
@@ -59,8 +61,8 @@ function(karst_link_kernel)
   add_executable(karst.elf ${objs})
   set_target_properties(karst.elf PROPERTIES LINKER_LANGUAGE C LINK_DEPENDS ${lds})
   target_link_options(karst.elf PRIVATE
-    -nostdlib -static -fuse-ld=lld -Wl,-T,${lds} -Wl,--build-id=none
-    -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-dynamic-linker)
+    -nostdlib -static -T ${lds} --build-id=none -zmax-page-size=4096 -znoexecstack
+    --no-dynamic-linker -Map=${CMAKE_BINARY_DIR}/karst.map)
   target_link_libraries(karst.elf PRIVATE ${libs})
   if(COMMAND karst_arch_image)
     karst_arch_image()

@@ -1,5 +1,6 @@
 # Cross toolchain for the kernel image: clang and lld, freestanding.
 set(CMAKE_SYSTEM_NAME Generic)
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES KARST_ARCH)
 set(CMAKE_SYSTEM_PROCESSOR ${KARST_ARCH})
 set(CMAKE_C_COMPILER clang)
 set(CMAKE_ASM_COMPILER clang)

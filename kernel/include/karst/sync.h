@@ -34,6 +34,12 @@ struct lock_class {
 
 #include <karst/sync_impl.h>
 
+struct spinlock;
+struct mutex;
+struct rwlock;
+struct condvar;
+struct semaphore;
+
 void spin_lock_init_class(struct spinlock *l, struct lock_class *c);
 void spin_lock(struct spinlock *l);
 void spin_unlock(struct spinlock *l);

@@ -1,0 +1,141 @@
+/*
+ * aarch64 entry on QEMU virt, booted as a Linux-style Image.
+ *
+ * QEMU enters at _head with the MMU off, x0 = device tree, at EL1 (or EL2
+ * with virtualization=on, which we drop from). We record the counter for
+ * the boot clock, let EL1 use FP/SIMD (Debian's libraries may; kernel code
+ * does not), install the vectors, zero .bss, and turn the MMU on with two
+ * early tables of 1 GiB blocks:
+ *   TTBR0: identity map of 0x40000000-0x13fffffff (RAM, where the kernel
+ *          runs); the first GiB stays unmapped so null pointers fault;
+ *   TTBR1: the direct map at 0xffff800000000000: GiB 0 (the virt board's
+ *          devices) as Device-nGnRnE, GiBs 1-4 as normal memory.
+ * Then aarch64_boot(dtb) runs on the boot stack.
+ */
+#define MAIR_VALUE   0x44ff00  /* attr0 Device-nGnRnE, attr1 Normal WB, attr2 Normal NC */
+#define BLOCK_NORMAL ((1 << 0) | (1 << 2) | (3 << 8) | (1 << 10) | (1 << 54))
+#define BLOCK_DEVICE ((1 << 0) | (0 << 2) | (1 << 10) | (1 << 53) | (1 << 54))
+#define TABLE        3
+/* TCR: T0SZ=T1SZ=16, 4K granules, inner shareable WBWA walks, IPS set below. */
+#define TCR_VALUE    ((16 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | (0 << 14) | \
+		      (16 << 16) | (1 << 24) | (1 << 26) | (3 << 28) | (2 << 30))
+#define SCTLR_RES1   0x30d00800
+#define SCTLR_MMU_ON (SCTLR_RES1 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 12))
+
+	.section .text.head, "ax"
+	.globl _head
+_head:
+	b primary_entry
+	.long 0
+	.quad 0x80000            /* text_offset */
+	.quad __kernel_size      /* image_size */
+	.quad 0x2                /* little endian, 4K pages, 2 MiB aligned base */
+	.quad 0, 0, 0
+	.ascii "ARM\x64"
+	.long 0
+
+	.section .text.boot, "ax"
+primary_entry:
+	mov x19, x0                      /* device tree */
+	mrs x20, cntvct_el0              /* boot clock */
+	mrs x1, CurrentEL
+	lsr x1, x1, #2
+	cmp x1, #2
+	b.ne at_el1
+	/* EL2: run EL1 in AArch64, give it the counters and FP, then eret. */
+	mov x1, #(1 << 31)
+	msr hcr_el2, x1
+	mov x1, #3
+	msr cnthctl_el2, x1
+	msr cntvoff_el2, xzr
+	mov x1, #0x33ff
+	msr cptr_el2, x1
+	ldr x1, =SCTLR_RES1
+	msr sctlr_el1, x1
+	mov x1, #0x3c5                   /* EL1h, DAIF masked */
+	msr spsr_el2, x1
+	adr x1, at_el1
+	msr elr_el2, x1
+	eret
+
+at_el1:
+	mov x1, #(3 << 20)               /* CPACR_EL1.FPEN: no FP traps */
+	msr cpacr_el1, x1
+	adr x1, vectors
+	msr vbar_el1, x1
+	isb
+
+	/* Zero .bss. */
+	ldr x1, =__bss_start
+	ldr x2, =__bss_end
+1:	cmp x1, x2
+	b.hs 2f
+	str xzr, [x1], #8
+	b 1b
+2:
+	/* Early page tables. */
+	ldr x1, =boot_l0_lo
+	ldr x2, =boot_l1_lo
+	orr x3, x2, #TABLE
+	str x3, [x1]                     /* L0[0] -> identity L1 */
+	ldr x1, =boot_l0_hi
+	ldr x4, =boot_l1_hi
+	orr x3, x4, #TABLE
+	str x3, [x1, #256 * 8]           /* L0[256] -> direct-map L1 */
+	ldr x3, =BLOCK_DEVICE
+	str x3, [x4]                     /* direct map GiB 0: devices */
+	ldr x5, =BLOCK_NORMAL
+	mov x6, #1
+3:	lsl x7, x6, #30
+	orr x7, x7, x5
+	str x7, [x2, x6, lsl #3]
+	str x7, [x4, x6, lsl #3]
+	add x6, x6, #1
+	cmp x6, #5
+	b.ne 3b
+
+	ldr x1, =MAIR_VALUE
+	msr mair_el1, x1
+	ldr x1, =TCR_VALUE
+	mrs x2, id_aa64mmfr0_el1         /* IPS = the CPU's PARange */
+	and x2, x2, #7
+	bfi x1, x2, #32, #3
+	msr tcr_el1, x1
+	ldr x1, =boot_l0_lo
+	msr ttbr0_el1, x1
+	ldr x1, =boot_l0_hi
+	msr ttbr1_el1, x1
+	isb
+	tlbi vmalle1
+	dsb nsh
+	isb
+	ldr x1, =SCTLR_MMU_ON
+	msr sctlr_el1, x1
+	isb
+
+	ldr x1, =boot_stack_top
+	mov sp, x1
+	mov x29, xzr
+	mov x30, xzr
+	ldr x1, =boot_cntvct
+	str x20, [x1]
+	mov x0, x19
+	bl aarch64_boot
+4:	wfi
+	b 4b
+
+	.section .bss
+	.p2align 12
+	.globl boot_l1_lo, boot_l1_hi
+boot_l0_lo:	.skip 4096
+boot_l0_hi:	.skip 4096
+boot_l1_lo:	.skip 4096
+boot_l1_hi:	.skip 4096
+	.p2align 4
+	.globl boot_stack_top
+boot_stack_bottom:
+	.skip 32768
+boot_stack_top:
+	.p2align 3
+	.globl boot_cntvct
+boot_cntvct:	.skip 8

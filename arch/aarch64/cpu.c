@@ -1,0 +1,116 @@
+/*
+ * Interrupt state, idling, power-off and the early direct map on aarch64.
+ *
+ * Power-off: status 0 calls PSCI SYSTEM_OFF through the conduit the device
+ * tree names (hvc or smc), so QEMU exits 0. Another status uses
+ * semihosting's SYS_EXIT_EXTENDED, which makes QEMU exit with that status
+ * (the launcher passes -semihosting-config enable=on); without semihosting
+ * the HLT traps, and we fall back to SYSTEM_OFF.
+ */
+#include <arch/cpu.h>
+#include <karst/arch.h>
+#include <karst/param.h>
+#include <string.h>
+
+#define PSCI_SYSTEM_OFF 0x84000008
+
+static bool psci_smc;
+static volatile bool poweroff_started;
+
+void aarch64_power_init(const char *method)
+{
+	psci_smc = method && strcmp(method, "smc") == 0;
+}
+
+unsigned long arch_irq_save(void)
+{
+	unsigned long flags = READ_SYSREG(daif);
+	__asm__ __volatile__("msr daifset, #3" ::: "memory");
+	return flags;
+}
+
+void arch_irq_restore(unsigned long flags)
+{
+	__asm__ __volatile__("msr daif, %0" ::"r"(flags) : "memory");
+}
+
+void arch_cpu_relax(void)
+{
+	__asm__ __volatile__("yield" ::: "memory");
+}
+
+static void psci_off(void)
+{
+	register uint64_t x0 __asm__("x0") = PSCI_SYSTEM_OFF;
+	if (psci_smc)
+		__asm__ __volatile__("smc #0" : "+r"(x0)::"memory");
+	else
+		__asm__ __volatile__("hvc #0" : "+r"(x0)::"memory");
+}
+
+void arch_poweroff(int status)
+{
+	arch_irq_save();
+	if (status != 0 && !poweroff_started) {
+		poweroff_started = true;
+		static uint64_t block[2];
+		block[0] = 0x20026; /* ADP_Stopped_ApplicationExit */
+		block[1] = (uint64_t)status;
+		register uint64_t x0 __asm__("x0") = 0x20; /* SYS_EXIT_EXTENDED */
+		register uint64_t x1 __asm__("x1") = (uintptr_t)block;
+		__asm__ __volatile__("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	}
+	psci_off();
+	for (;;)
+		__asm__ __volatile__("wfi");
+}
+
+/* True while arch_poweroff's semihosting call is in flight (traps.c). */
+bool aarch64_poweroff_in_progress(void)
+{
+	return poweroff_started;
+}
+
+/*
+ * Early direct map: boot.S maps GiBs 0-4 in the TTBR1 L1 table. RAM above
+ * gets more 1 GiB blocks in the same table (up to 512 GiB, no allocation).
+ */
+extern uint64_t boot_l1_hi[512];
+static uint64_t mapped_top = 5ULL << 30;
+#define BLOCK_NORMAL ((1ULL << 0) | (1ULL << 2) | (3ULL << 8) | (1ULL << 10) | (1ULL << 54))
+
+void *phys_to_virt(uint64_t pa)
+{
+	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
+}
+
+uint64_t virt_to_phys(const void *va)
+{
+	uintptr_t v = (uintptr_t)va;
+	if (v >= DIRECT_MAP_BASE)
+		return v - DIRECT_MAP_BASE;
+	return v; /* the kernel image is identity mapped */
+}
+
+int arch_map_ram(uint64_t base, uint64_t size)
+{
+	uint64_t end = base + size;
+	for (uint64_t gib = base >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
+		if (gib == 0 || gib >= 512)
+			return -34; /* ERANGE: GiB 0 holds devices; one L1 table */
+		if (boot_l1_hi[gib] & 1)
+			continue;
+		boot_l1_hi[gib] = (gib << 30) | BLOCK_NORMAL;
+		if ((gib + 1) << 30 > mapped_top)
+			mapped_top = (gib + 1) << 30;
+	}
+	__asm__ __volatile__("dsb ishst; isb" ::: "memory");
+	return 0;
+}
+
+bool arch_addr_readable(uintptr_t addr, size_t len)
+{
+	if (addr >= (uintptr_t)__kernel_start && addr + len <= (uintptr_t)__kernel_end)
+		return true;
+	return addr >= DIRECT_MAP_BASE + (1ULL << 30) && addr + len <= DIRECT_MAP_BASE + mapped_top;
+}

@@ -1,0 +1,85 @@
+/*
+ * aarch64 synchronous exceptions and stray interrupts: decode ESR_EL1 and
+ * FAR_EL1 and panic with the trap frame. Data and instruction aborts name
+ * the fault (translation, access flag, permission, alignment) and its
+ * level, and say so when the address is in the null page. The VM layer
+ * will claim the aborts it can resolve.
+ */
+#include <arch/cpu.h>
+#include <arch/trap.h>
+#include <karst/arch.h>
+#include <karst/console.h>
+#include <karst/printk.h>
+
+bool aarch64_poweroff_in_progress(void);
+
+static const char *fault_name(unsigned dfsc)
+{
+	switch (dfsc & 0x3c) {
+	case 0x04:
+		return "translation fault";
+	case 0x08:
+		return "access flag fault";
+	case 0x0c:
+		return "permission fault";
+	case 0x00:
+		return "address size fault";
+	}
+	if (dfsc == 0x21)
+		return "alignment fault";
+	if (dfsc == 0x10)
+		return "synchronous external abort";
+	return "abort";
+}
+
+void aarch64_trap(struct trap_frame *tf, unsigned long kind)
+{
+	unsigned ec = (unsigned)(tf->esr >> 26) & 0x3f;
+	if ((kind & 3) != 0)
+		panic_frame(tf, "unexpected %s exception (vector %lu)",
+			    (kind & 3) == 1 ? "IRQ" : (kind & 3) == 2 ? "FIQ" : "SError", kind);
+	if (ec == 0 && aarch64_poweroff_in_progress()) {
+		/* Semihosting is off: skip the HLT, arch_poweroff falls back to PSCI. */
+		tf->elr += 4;
+		return;
+	}
+	if (ec == 0x24 || ec == 0x25 || ec == 0x20 || ec == 0x21) {
+		bool data = ec == 0x24 || ec == 0x25;
+		unsigned dfsc = (unsigned)tf->esr & 0x3f;
+		const char *what = !data ? "executing" : (tf->esr & (1 << 6)) ? "writing" : "reading";
+		if (tf->far < 4096)
+			panic_frame(tf, "null pointer dereference: %s address %#lx at pc %#lx", what,
+				    (unsigned long)tf->far, (unsigned long)tf->elr);
+		panic_frame(tf, "%s (level %u) %s address %#lx at pc %#lx", fault_name(dfsc),
+			    dfsc & 3, what, (unsigned long)tf->far, (unsigned long)tf->elr);
+	}
+	panic_frame(tf, "synchronous exception, EC %#x ESR %#lx at pc %#lx", ec,
+		    (unsigned long)tf->esr, (unsigned long)tf->elr);
+}
+
+void arch_dump_regs(const struct trap_frame *tf)
+{
+	if (!tf) {
+		uint64_t sp, fp;
+		__asm__ __volatile__("mov %0, sp; mov %1, x29" : "=r"(sp), "=r"(fp));
+		printk_unlocked("sp %016lx x29 %016lx sctlr %08lx ttbr0 %08lx\n", (unsigned long)sp,
+				(unsigned long)fp, (unsigned long)READ_SYSREG(sctlr_el1),
+				(unsigned long)READ_SYSREG(ttbr0_el1));
+		return;
+	}
+	printk_unlocked("pc  %016lx sp  %016lx pstate %08lx\n", (unsigned long)tf->elr,
+			(unsigned long)tf->sp, (unsigned long)tf->spsr);
+	printk_unlocked("esr %016lx far %016lx\n", (unsigned long)tf->esr, (unsigned long)tf->far);
+	for (int i = 0; i < 31; i += 3) {
+		for (int j = i; j < i + 3 && j < 31; j++)
+			printk_unlocked("x%-2d %016lx  ", j, (unsigned long)tf->x[j]);
+		printk_unlocked("\n");
+	}
+	printk_unlocked("  #- 0x%lx (faulting instruction)\n", (unsigned long)tf->elr);
+	printk_unlocked("  #- 0x%lx (x30, link register)\n", (unsigned long)tf->x[30]);
+}
+
+uintptr_t arch_trap_fp(const struct trap_frame *tf)
+{
+	return tf->x[29];
+}

@@ -1,0 +1,77 @@
+/*
+ * What the portable kernel asks of each architecture (arch/<arch>/), and
+ * what the boot code hands to kmain(). Filesystems never include this.
+ */
+#ifndef KARST_ARCH_H
+#define KARST_ARCH_H
+
+#include <karst/compiler.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BOOT_MAX_REGIONS 32
+
+struct boot_region {
+	uint64_t base, size;
+};
+
+struct boot_info {
+	const char *cmdline;      /* kernel command line ("" when none) */
+	struct boot_region ram[BOOT_MAX_REGIONS];
+	int nram;
+	struct boot_region reserved[BOOT_MAX_REGIONS]; /* kernel image, boot data, DTB */
+	int nreserved;
+	const char *machine;      /* e.g. "QEMU q35" or the DT model */
+};
+
+/* Entry from the arch boot code, once the console, traps and the early
+ * direct map are up. */
+__noreturn void kmain(struct boot_info *bi);
+
+/* Console: polled output and input; both callable from any context. */
+void arch_console_putc(char c);
+int arch_console_getc(void); /* -1 when no character is waiting */
+
+/* Nanoseconds since the kernel's first instruction. */
+uint64_t arch_time_ns(void);
+
+/* Power off the machine with a status the QEMU launcher turns into its
+ * exit code (0 success; see KARST_EXIT_*). Never returns. */
+__noreturn void arch_poweroff(int status);
+
+/* Wait for something to happen (pause/wfe), for polling loops. */
+void arch_cpu_relax(void);
+
+/* Interrupts. */
+unsigned long arch_irq_save(void); /* disable, return previous state */
+void arch_irq_restore(unsigned long flags);
+
+/* Print the registers of a trap frame, or of the caller when tf is NULL. */
+struct trap_frame;
+void arch_dump_regs(const struct trap_frame *tf);
+/* Frame pointer of a trap frame (for backtraces). */
+uintptr_t arch_trap_fp(const struct trap_frame *tf);
+/* Whether [addr, addr+len) may be read while walking a stack. */
+bool arch_addr_readable(uintptr_t addr, size_t len);
+
+/* panic() with the registers of a trap (arch exception handlers). */
+__noreturn __printf(2, 3) void panic_frame(const struct trap_frame *tf, const char *fmt, ...);
+/* Print a frame-pointer backtrace starting at frame pointer fp. */
+void backtrace_from(uintptr_t fp);
+
+/* Physical <-> kernel virtual through the direct map of RAM. */
+void *phys_to_virt(uint64_t pa);
+uint64_t virt_to_phys(const void *va);
+/* Extend the early direct map to cover [base, base+size). 0 or -errno. */
+int arch_map_ram(uint64_t base, uint64_t size);
+
+enum karst_exit {
+	KARST_EXIT_OK = 0,
+	KARST_EXIT_TESTS_FAILED = 1,
+	KARST_EXIT_PANIC = 2,
+};
+
+/* Kernel image bounds (linker script). */
+extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * In-kernel tests.
+ *
+ * KTEST(name) { ... } registers a test in the karst_ktest linker section.
+ * Booting with test=PATTERN runs every test whose name matches one of the
+ * comma-separated glob patterns ("all" or "*" for all but manual tests),
+ * prints one line per test and a final "N passed, N failed" line, then
+ * powers off with KARST_EXIT_OK or KARST_EXIT_TESTS_FAILED. A panic names
+ * the running test and powers off with KARST_EXIT_PANIC; a test that hangs
+ * is caught by the runner on the host (tests/kernel/run-ktests), which
+ * reports the last test started.
+ *
+ * Inside a test, KT_EXPECT(cond) records a failure and goes on; KT_ASSERT
+ * records it and returns from the test.
+ */
+#ifndef KARST_KTEST_H
+#define KARST_KTEST_H
+
+#include <karst/compiler.h>
+#include <stdbool.h>
+
+struct ktest {
+	const char *name;
+	void (*fn)(void);
+	unsigned flags;
+};
+
+#define KTEST_MANUAL 1 /* only run when named explicitly, never by "all" */
+
+#define KTEST_FLAGS(tname, fl)                                                                     \
+	static void ktest_fn_##tname(void);                                                        \
+	static const struct ktest __ktest_##tname __used __section("karst_ktest") __aligned(8) = { \
+		.name = #tname, .fn = ktest_fn_##tname, .flags = (fl)};                            \
+	static void ktest_fn_##tname(void)
+
+#define KTEST(tname) KTEST_FLAGS(tname, 0)
+
+void ktest_fail(const char *file, int line, const char *what);
+
+#define KT_EXPECT(cond)                                                                            \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			ktest_fail(__FILE__, __LINE__, #cond);                                     \
+	} while (0)
+
+#define KT_ASSERT(cond)                                                                            \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			ktest_fail(__FILE__, __LINE__, #cond);                                     \
+			return;                                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* Name of the running test, or NULL. */
+const char *ktest_current(void);
+/* Run the tests matching `patterns`; returns the number that failed, or -1
+ * when no test matched. */
+int ktest_run(const char *patterns);
+/* Glob match with '*' and '?'. */
+bool ktest_glob(const char *pat, const char *s);
+
+#endif

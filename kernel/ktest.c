@@ -1,0 +1,96 @@
+/*
+ * In-kernel test runner; see <karst/ktest.h>.
+ */
+#include <karst/arch.h>
+#include <karst/ktest.h>
+#include <karst/printk.h>
+#include <string.h>
+
+extern const struct ktest __start_karst_ktest[], __stop_karst_ktest[];
+
+static const struct ktest *current;
+static int current_failures;
+
+const char *ktest_current(void)
+{
+	return current ? current->name : NULL;
+}
+
+void ktest_fail(const char *file, int line, const char *what)
+{
+	current_failures++;
+	printk("    %s:%d: expected %s\n", file, line, what);
+}
+
+bool ktest_glob(const char *pat, const char *s)
+{
+	if (*pat == '\0')
+		return *s == '\0';
+	if (*pat == '*') {
+		for (;; s++) {
+			if (ktest_glob(pat + 1, s))
+				return true;
+			if (!*s)
+				return false;
+		}
+	}
+	if (*s && (*pat == '?' || *pat == *s))
+		return ktest_glob(pat + 1, s + 1);
+	return false;
+}
+
+/* Does `name` match one of the comma-separated patterns? */
+static bool selected(const struct ktest *t, const char *patterns)
+{
+	char pat[64];
+	const char *p = patterns;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (n >= sizeof(pat))
+			n = sizeof(pat) - 1;
+		memcpy(pat, p, n);
+		pat[n] = 0;
+		bool wildcard = strcmp(pat, "all") == 0 || strchr(pat, '*') || strchr(pat, '?');
+		if (strcmp(pat, "all") == 0)
+			strcpy(pat, "*");
+		if (ktest_glob(pat, t->name) && !(wildcard && (t->flags & KTEST_MANUAL)))
+			return true;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+int ktest_run(const char *patterns)
+{
+	int passed = 0, failed = 0;
+	printk("ktest: running tests matching '%s'\n", patterns);
+	for (const struct ktest *t = __start_karst_ktest; t < __stop_karst_ktest; t++) {
+		if (!selected(t, patterns))
+			continue;
+		printk("[ RUN  ] %s\n", t->name);
+		current = t;
+		current_failures = 0;
+		uint64_t t0 = arch_time_ns();
+		t->fn();
+		uint64_t us = (arch_time_ns() - t0) / 1000;
+		current = NULL;
+		if (current_failures) {
+			printk("[ FAIL ] %s (%lu.%03lu ms)\n", t->name, (unsigned long)(us / 1000),
+			       (unsigned long)(us % 1000));
+			failed++;
+		} else {
+			printk("[  OK  ] %s (%lu.%03lu ms)\n", t->name, (unsigned long)(us / 1000),
+			       (unsigned long)(us % 1000));
+			passed++;
+		}
+	}
+	if (passed + failed == 0) {
+		printk("ktest: no test matches '%s'\n", patterns);
+		printk("0 passed, 1 failed\n");
+		return -1;
+	}
+	printk("%d passed, %d failed\n", passed, failed);
+	return failed;
+}

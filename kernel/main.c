@@ -1,0 +1,84 @@
+/*
+ * kmain: from the arch boot code to a prompt.
+ *
+ * Order: banner, command line, allocators, the KARST_INIT table, then either
+ * the in-kernel tests (test=PATTERN), a script of shell commands (run="..."),
+ * or the interactive shell.
+ */
+#include <karst/arch.h>
+#include <karst/cmdline.h>
+#include <karst/kmem_kernel.h>
+#include <karst/ktest.h>
+#include <karst/printk.h>
+#include <karst/shell.h>
+#include <string.h>
+
+#ifndef KARST_VERSION
+#define KARST_VERSION "unknown"
+#endif
+#ifdef KARST_DEBUG
+#define KARST_BUILD_KIND "debug"
+#else
+#define KARST_BUILD_KIND "release"
+#endif
+
+void init_run_all(void);
+
+static char test_pattern[128];
+static char run_script[1024];
+static const char *boot_cmdline = "";
+
+static int param_test(const char *v)
+{
+	if (!v || !*v || strlen(v) >= sizeof(test_pattern))
+		return -22;
+	strcpy(test_pattern, v);
+	return 0;
+}
+KARST_PARAM("test", param_test, "test=PATTERN[,PATTERN]: run in-kernel tests ('all') and power off");
+
+static int param_run(const char *v)
+{
+	if (!v || strlen(v) >= sizeof(run_script))
+		return -22;
+	strcpy(run_script, v);
+	return 0;
+}
+KARST_PARAM("run", param_run, "run=\"cmd; cmd\": run shell commands and power off");
+
+static int cmd_cmdline(int argc, char **argv)
+{
+	printk("%s\n", boot_cmdline);
+	return 0;
+}
+SHELL_CMD("cmdline", cmd_cmdline, "show the kernel command line");
+
+void kmain(struct boot_info *bi)
+{
+	boot_cmdline = bi->cmdline ? bi->cmdline : "";
+	printk("\nkarst %s (%s build, %s) on %s\n", KARST_VERSION, KARST_BUILD_KIND,
+	       KARST_ARCH_NAME, bi->machine ? bi->machine : "unknown machine");
+	printk("command line: %s\n", boot_cmdline);
+	kmem_init(bi);
+	cmdline_parse(boot_cmdline);
+	init_run_all();
+
+	struct pa_stats ps;
+	pa_get_stats(&kernel_pa, &ps);
+	uint64_t us = arch_time_ns() / 1000;
+	printk("memory: %lu MiB RAM in %d ranges, %lu MiB free\n",
+	       (unsigned long)(kmem_ram_found() >> 20), bi->nram,
+	       (unsigned long)(ps.free_pages >> (20 - PAGE_SHIFT)));
+	printk("karst: ready in %lu.%03lu ms\n", (unsigned long)(us / 1000),
+	       (unsigned long)(us % 1000));
+
+	if (test_pattern[0]) {
+		int failed = ktest_run(test_pattern);
+		arch_poweroff(failed == 0 ? KARST_EXIT_OK : KARST_EXIT_TESTS_FAILED);
+	}
+	if (run_script[0]) {
+		int status = shell_exec_line(run_script);
+		arch_poweroff(status == 0 ? KARST_EXIT_OK : KARST_EXIT_TESTS_FAILED);
+	}
+	shell_interactive();
+}

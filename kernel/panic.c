@@ -1,0 +1,72 @@
+/*
+ * panic: report and power off.
+ *
+ * The message, the test that was running (if any), the registers and a
+ * frame-pointer backtrace go to the console without taking the printk lock
+ * (the lock holder may be what crashed), then the machine powers off with
+ * KARST_EXIT_PANIC so that QEMU exits non-zero instead of hanging. A panic
+ * inside a panic powers off at once.
+ *
+ * Backtraces walk frame records {previous fp, return address}, which both
+ * x86_64 (rbp) and aarch64 (x29) keep at the frame pointer; the kernel is
+ * built with frame pointers. Addresses are raw; tools/karst-run turns them
+ * into function names with the ELF's symbols.
+ */
+#include <karst/arch.h>
+#include <karst/console.h>
+#include <karst/format.h>
+#include <karst/ktest.h>
+#include <karst/printk.h>
+#include <stdatomic.h>
+
+static atomic_int panicking;
+
+void backtrace_from(uintptr_t fp)
+{
+	printk_emergency("backtrace:\n");
+	for (int i = 0; i < 32 && fp; i++) {
+		if ((fp & 7) || !arch_addr_readable(fp, 2 * sizeof(uintptr_t)))
+			break;
+		const uintptr_t *frame = (const uintptr_t *)fp;
+		uintptr_t next = frame[0], ret = frame[1];
+		if (!ret)
+			break;
+		printk_unlocked("  #%d 0x%lx\n", i, (unsigned long)ret);
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+}
+
+static __noreturn void panic_v(const struct trap_frame *tf, const char *fmt, va_list ap)
+{
+	arch_irq_save();
+	if (atomic_fetch_add(&panicking, 1)) {
+		printk_emergency("\n*** nested panic, powering off\n");
+		arch_poweroff(KARST_EXIT_PANIC);
+	}
+	char msg[256];
+	kfmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+	printk_unlocked("\n*** panic: %s\n", msg);
+	const char *t = ktest_current();
+	if (t)
+		printk_unlocked("*** while running test %s\n", t);
+	arch_dump_regs(tf);
+	backtrace_from(tf ? arch_trap_fp(tf) : (uintptr_t)__builtin_frame_address(0));
+	printk_emergency("*** end of panic, powering off\n");
+	arch_poweroff(KARST_EXIT_PANIC);
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	panic_v(NULL, fmt, ap);
+}
+
+void panic_frame(const struct trap_frame *tf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	panic_v(tf, fmt, ap);
+}

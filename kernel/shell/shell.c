@@ -1,0 +1,174 @@
+/*
+ * The console shell: a line editor (printable characters, backspace,
+ * Ctrl-U to clear, Ctrl-C to cancel, up/down arrows for history) over the
+ * polled console, and a dispatcher to the commands registered with
+ * SHELL_CMD. See <karst/shell.h>.
+ */
+#include <karst/arch.h>
+#include <karst/printk.h>
+#include <karst/shell.h>
+#include <stdbool.h>
+#include <string.h>
+
+extern const struct shell_cmd __start_karst_shell[], __stop_karst_shell[];
+
+#define LINE_MAX    512
+#define HISTORY     16
+#define MAX_ARGS    32
+
+static char history[HISTORY][LINE_MAX];
+static int hist_count;
+
+int shell_split_words(char *line, char **argv, int max)
+{
+	int argc = 0;
+	char *r = line, *w = line;
+	while (*r) {
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (!*r)
+			break;
+		if (argc == max)
+			break;
+		argv[argc++] = w;
+		bool quoted = false;
+		for (; *r && (quoted || (*r != ' ' && *r != '\t')); r++) {
+			if (*r == '"')
+				quoted = !quoted;
+			else
+				*w++ = *r;
+		}
+		if (*r)
+			r++;
+		*w++ = 0;
+	}
+	return argc;
+}
+
+static const struct shell_cmd *cmd_find(const char *name)
+{
+	for (const struct shell_cmd *c = __start_karst_shell; c < __stop_karst_shell; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int exec_one(char *cmd)
+{
+	char *argv[MAX_ARGS + 1];
+	int argc = shell_split_words(cmd, argv, MAX_ARGS);
+	if (argc == 0)
+		return 0;
+	argv[argc] = NULL;
+	const struct shell_cmd *c = cmd_find(argv[0]);
+	if (!c) {
+		printk("%s: command not found (try 'help')\n", argv[0]);
+		return 127;
+	}
+	return c->fn(argc, argv);
+}
+
+int shell_exec_line(const char *line)
+{
+	char buf[LINE_MAX];
+	size_t n = strnlen(line, LINE_MAX);
+	if (n == LINE_MAX) {
+		printk("shell: line longer than %d bytes\n", LINE_MAX - 1);
+		return 2;
+	}
+	memcpy(buf, line, n + 1);
+	int status = 0;
+	char *p = buf;
+	/* Split on ';' outside quotes. */
+	while (*p) {
+		char *start = p;
+		bool quoted = false;
+		for (; *p && (quoted || *p != ';'); p++)
+			if (*p == '"')
+				quoted = !quoted;
+		if (*p == ';')
+			*p++ = 0;
+		status = exec_one(start);
+	}
+	return status;
+}
+
+static int getc_wait(void)
+{
+	int c;
+	while ((c = arch_console_getc()) < 0)
+		arch_cpu_relax();
+	return c;
+}
+
+static void line_replace(char *line, size_t *len, const char *with)
+{
+	while (*len) {
+		printk("\b \b");
+		(*len)--;
+	}
+	size_t n = strnlen(with, LINE_MAX - 1);
+	memcpy(line, with, n);
+	line[n] = 0;
+	*len = n;
+	printk("%s", line);
+}
+
+static void read_line(char *line)
+{
+	size_t len = 0;
+	int hist_pos = hist_count;
+	line[0] = 0;
+	for (;;) {
+		int c = getc_wait();
+		if (c == '\r' || c == '\n') {
+			printk("\n");
+			line[len] = 0;
+			return;
+		}
+		if (c == 0x7f || c == '\b') {
+			if (len) {
+				len--;
+				printk("\b \b");
+			}
+		} else if (c == 0x15) { /* Ctrl-U */
+			line_replace(line, &len, "");
+		} else if (c == 0x03) { /* Ctrl-C */
+			printk("^C\n");
+			len = 0;
+			line[0] = 0;
+			return;
+		} else if (c == 0x1b) { /* ESC [ A / ESC [ B */
+			if (getc_wait() != '[')
+				continue;
+			int k = getc_wait();
+			int first = hist_count > HISTORY ? hist_count - HISTORY : 0;
+			if (k == 'A' && hist_pos > first) {
+				hist_pos--;
+				line_replace(line, &len, history[hist_pos % HISTORY]);
+			} else if (k == 'B' && hist_pos < hist_count) {
+				hist_pos++;
+				line_replace(line, &len,
+					     hist_pos == hist_count ? "" : history[hist_pos % HISTORY]);
+			}
+		} else if (c >= 0x20 && c < 0x7f && len + 1 < LINE_MAX) {
+			line[len++] = (char)c;
+			line[len] = 0;
+			printk("%c", c);
+		}
+	}
+}
+
+void shell_interactive(void)
+{
+	static char line[LINE_MAX];
+	for (;;) {
+		printk("karst> ");
+		read_line(line);
+		if (!line[0])
+			continue;
+		if (hist_count == 0 || strcmp(history[(hist_count - 1) % HISTORY], line) != 0)
+			strcpy(history[hist_count++ % HISTORY], line);
+		shell_exec_line(line);
+	}
+}
