@@ -46,7 +46,7 @@ kernel: deps
 	$(call build_kernel,$(ARCH),$(BUILD))
 
 run: kernel
-	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(CMDLINE),-e "$(CMDLINE)")
+	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(CMDLINE),-e '$(CMDLINE)')
 
 check: deps
 	@start=$$(date +%s); \

@@ -2,8 +2,8 @@
  * Command-line parsing; see <karst/cmdline.h>.
  */
 #include <karst/cmdline.h>
-#include <stdbool.h>
 #include <karst/printk.h>
+#include <stdbool.h>
 #include <string.h>
 
 extern const struct karst_param __start_karst_param[], __stop_karst_param[];

@@ -35,7 +35,8 @@ static int param_test(const char *v)
 	strcpy(test_pattern, v);
 	return 0;
 }
-KARST_PARAM("test", param_test, "test=PATTERN[,PATTERN]: run in-kernel tests ('all') and power off");
+KARST_PARAM("test", param_test,
+	    "test=PATTERN[,PATTERN]: run in-kernel tests ('all') and power off");
 
 static int param_run(const char *v)
 {

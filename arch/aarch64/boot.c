@@ -117,7 +117,7 @@ void aarch64_boot(uint64_t dtb_pa)
 		int rac = fdt_address_cells(fdt, rsv), rsc = fdt_size_cells(fdt, rsv);
 		int child;
 		fdt_for_each_subnode(child, fdt, rsv)
-			add_reg(fdt, child, rac, rsc, boot_info.reserved, &boot_info.nreserved);
+		    add_reg(fdt, child, rac, rsc, boot_info.reserved, &boot_info.nreserved);
 	}
 
 	int psci = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");

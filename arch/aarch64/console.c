@@ -7,8 +7,8 @@
 
 #define PL011_DR 0x00
 #define PL011_FR 0x18
-#define FR_RXFE  (1 << 4)
-#define FR_TXFF  (1 << 5)
+#define FR_RXFE	 (1 << 4)
+#define FR_TXFF	 (1 << 5)
 
 static volatile uint32_t *uart;
 

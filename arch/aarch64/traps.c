@@ -37,7 +37,10 @@ void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 	unsigned ec = (unsigned)(tf->esr >> 26) & 0x3f;
 	if ((kind & 3) != 0)
 		panic_frame(tf, "unexpected %s exception (vector %lu)",
-			    (kind & 3) == 1 ? "IRQ" : (kind & 3) == 2 ? "FIQ" : "SError", kind);
+			    (kind & 3) == 1   ? "IRQ"
+			    : (kind & 3) == 2 ? "FIQ"
+					      : "SError",
+			    kind);
 	if (ec == 0 && aarch64_poweroff_in_progress()) {
 		/* Semihosting is off: skip the HLT, arch_poweroff falls back to PSCI. */
 		tf->elr += 4;
@@ -46,10 +49,12 @@ void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 	if (ec == 0x24 || ec == 0x25 || ec == 0x20 || ec == 0x21) {
 		bool data = ec == 0x24 || ec == 0x25;
 		unsigned dfsc = (unsigned)tf->esr & 0x3f;
-		const char *what = !data ? "executing" : (tf->esr & (1 << 6)) ? "writing" : "reading";
+		const char *what = !data		  ? "executing"
+				   : (tf->esr & (1 << 6)) ? "writing"
+							  : "reading";
 		if (tf->far < 4096)
-			panic_frame(tf, "null pointer dereference: %s address %#lx at pc %#lx", what,
-				    (unsigned long)tf->far, (unsigned long)tf->elr);
+			panic_frame(tf, "null pointer dereference: %s address %#lx at pc %#lx",
+				    what, (unsigned long)tf->far, (unsigned long)tf->elr);
 		panic_frame(tf, "%s (level %u) %s address %#lx at pc %#lx", fault_name(dfsc),
 			    dfsc & 3, what, (unsigned long)tf->far, (unsigned long)tf->elr);
 	}

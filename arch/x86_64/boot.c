@@ -27,6 +27,7 @@ struct hvm_memmap_entry {
 void x86_console_init(void);
 void x86_traps_init(void);
 void x86_time_init(void);
+void x86_acpi_init(uint64_t rsdp_pa);
 
 static struct boot_info boot_info;
 static char cmdline[2048];
@@ -69,6 +70,7 @@ void x86_boot(uint32_t start_info_pa)
 	add_region(boot_info.reserved, &boot_info.nreserved, 0, 0x100000);
 	add_region(boot_info.reserved, &boot_info.nreserved, (uintptr_t)__kernel_start,
 		   (uintptr_t)__kernel_end - (uintptr_t)__kernel_start);
+	x86_acpi_init(si->rsdp_paddr);
 	/* Everything from the start info is copied: unmap page 0. */
 	extern uint64_t boot_pt0[512];
 	boot_pt0[0] = 0;

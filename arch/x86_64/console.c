@@ -4,7 +4,7 @@
 #include <arch/cpu.h>
 #include <karst/arch.h>
 
-#define COM1 0x3f8
+#define COM1	       0x3f8
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY  0x20
 

@@ -1,8 +1,8 @@
 /*
  * Interrupt state, idling, power-off and the early direct map on x86_64.
  *
- * Power-off: status 0 uses ACPI S5 through the PM1a control port that
- * QEMU's firmware sets up at 0x600 (q35 and pc), so QEMU exits 0. Any other
+ * Power-off: status 0 uses ACPI S5 through the FADT's PM1a control port
+ * (acpi.c), so QEMU exits 0. Any other
  * status goes to the isa-debug-exit device at port 0xf4, which makes QEMU
  * exit with (status << 1) | 1. Without either device the CPU halts.
  */
@@ -10,6 +10,8 @@
 #include <karst/arch.h>
 #include <karst/param.h>
 #include <karst/printk.h>
+
+void x86_acpi_poweroff(void);
 
 unsigned long arch_irq_save(void)
 {
@@ -32,8 +34,13 @@ void arch_cpu_relax(void)
 void arch_poweroff(int status)
 {
 	arch_irq_save();
-	if (status == 0)
-		outw(0x604, 0x2000);
+	if (status == 0) {
+		/* QEMU acts on the request asynchronously: give it a moment. */
+		x86_acpi_poweroff();
+		uint64_t t0 = arch_time_ns();
+		while (arch_time_ns() - t0 < 2000000000ULL)
+			__asm__ __volatile__("pause");
+	}
 	outb(0xf4, (uint8_t)(status ? status : 0x7f));
 	cpu_halt_forever();
 	__builtin_unreachable();

@@ -34,24 +34,48 @@ static uint8_t ist1_stack[16384] __aligned(16);
 extern uint64_t boot_gdt[];
 extern const uint64_t trap_stubs[32];
 
-static const char *const trap_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
-	"invalid opcode", "device not available", "double fault", "coprocessor overrun",
-	"invalid TSS", "segment not present", "stack fault", "general protection",
-	"page fault", "reserved", "x87 FP error", "alignment check", "machine check",
-	"SIMD FP error", "virtualization", "control protection", "reserved", "reserved",
-	"reserved", "reserved", "reserved", "reserved", "hypervisor injection",
-	"VMM communication", "security", "reserved"};
+static const char *const trap_names[32] = {"divide error",
+					   "debug",
+					   "NMI",
+					   "breakpoint",
+					   "overflow",
+					   "bound range",
+					   "invalid opcode",
+					   "device not available",
+					   "double fault",
+					   "coprocessor overrun",
+					   "invalid TSS",
+					   "segment not present",
+					   "stack fault",
+					   "general protection",
+					   "page fault",
+					   "reserved",
+					   "x87 FP error",
+					   "alignment check",
+					   "machine check",
+					   "SIMD FP error",
+					   "virtualization",
+					   "control protection",
+					   "reserved",
+					   "reserved",
+					   "reserved",
+					   "reserved",
+					   "reserved",
+					   "reserved",
+					   "hypervisor injection",
+					   "VMM communication",
+					   "security",
+					   "reserved"};
 
 static void idt_set(int v, uint64_t handler, int ist)
 {
 	idt[v] = (struct idt_entry){
-		.off_lo = (uint16_t)handler,
-		.sel = 0x08,
-		.ist = (uint8_t)ist,
-		.type = 0x8e, /* present, DPL 0, interrupt gate */
-		.off_mid = (uint16_t)(handler >> 16),
-		.off_hi = (uint32_t)(handler >> 32),
+	    .off_lo = (uint16_t)handler,
+	    .sel = 0x08,
+	    .ist = (uint8_t)ist,
+	    .type = 0x8e, /* present, DPL 0, interrupt gate */
+	    .off_mid = (uint16_t)(handler >> 16),
+	    .off_hi = (uint32_t)(handler >> 32),
 	};
 }
 
@@ -81,8 +105,8 @@ void x86_trap(struct trap_frame *tf)
 		uint64_t e = tf->error;
 		const char *what = (e & 16) ? "executing" : (e & 2) ? "writing" : "reading";
 		if (cr2 < 4096)
-			panic_frame(tf, "null pointer dereference: %s address %#lx at rip %#lx", what,
-				    (unsigned long)cr2, (unsigned long)tf->rip);
+			panic_frame(tf, "null pointer dereference: %s address %#lx at rip %#lx",
+				    what, (unsigned long)cr2, (unsigned long)tf->rip);
 		panic_frame(tf, "page fault %s address %#lx at rip %#lx (%s%s)", what,
 			    (unsigned long)cr2, (unsigned long)tf->rip,
 			    (e & 1) ? "protection violation" : "page not present",

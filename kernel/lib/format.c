@@ -45,11 +45,13 @@ static void out_num(struct fmt_out *o, uint64_t v, bool neg, int base, bool uppe
 	}
 	char sign = neg ? '-' : (flags & F_PLUS) ? '+' : (flags & F_SPACE) ? ' ' : 0;
 	const char *prefix = "";
-	if ((flags & F_ALT) && base == 16)
+	bool nonzero = n > 0 && !(n == 1 && tmp[0] == '0');
+	if ((flags & F_ALT) && base == 16 && nonzero)
 		prefix = upper ? "0X" : "0x";
-	else if ((flags & F_ALT) && base == 8 && (n == 0 || tmp[n - 1] != '0'))
-		prefix = "0";
 	int zeros = prec > n ? prec - n : 0;
+	/* '#' with %o makes the first digit a zero, only if it is not one already. */
+	if ((flags & F_ALT) && base == 8 && zeros == 0 && (n == 0 || tmp[n - 1] != '0'))
+		prefix = "0";
 	int total = n + zeros + (sign ? 1 : 0) + (int)strlen(prefix);
 	if ((flags & F_ZERO) && !(flags & F_LEFT) && prec < 0 && width > total) {
 		zeros += width - total;
@@ -158,8 +160,11 @@ int kfmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				u = (unsigned short)u;
 			else if (lng <= -2)
 				u = (unsigned char)u;
-			out_num(&o, u, false, *p == 'u' ? 10 : *p == 'o' ? 8 : 16, *p == 'X',
-				flags & ~(F_PLUS | F_SPACE), width, prec);
+			out_num(&o, u, false,
+				*p == 'u'   ? 10
+				: *p == 'o' ? 8
+					    : 16,
+				*p == 'X', flags & ~(F_PLUS | F_SPACE), width, prec);
 			break;
 		case 'p':
 			u = (uintptr_t)va_arg(ap, void *);

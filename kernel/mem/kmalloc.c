@@ -5,7 +5,7 @@
 #include <karst/printk.h>
 #include <string.h>
 
-static const uint32_t kma_sizes[KMA_NCLASSES] = {16,  32,  48,  64,   96,   128,  192,
+static const uint32_t kma_sizes[KMA_NCLASSES] = {16,  32,  48,	64,  96,   128,	 192,
 						 256, 384, 512, 768, 1024, 1536, 2048};
 
 void kma_init(struct kma *a, struct page_allocator *pa)
@@ -141,8 +141,8 @@ void kma_free(struct kma *a, void *p)
 	VERIFY_MSG(pg->flags & PG_SLAB, "kfree of %p: not allocated by kmalloc", p);
 	struct kma_class *c = &a->cls[pg->slab_class];
 	char *base = pa_page_to_virt(a->pa, pg);
-	VERIFY_MSG(((uintptr_t)((char *)p - base)) % c->size == 0, "kfree of %p: not an object start",
-		   p);
+	VERIFY_MSG(((uintptr_t)((char *)p - base)) % c->size == 0,
+		   "kfree of %p: not an object start", p);
 	spin_lock(&c->lock);
 #ifdef KARST_DEBUG
 	for (void **f = pg->freelist; f; f = *f)

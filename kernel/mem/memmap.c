@@ -1,12 +1,13 @@
 /*
  * Boot memory map: RAM ranges minus reserved ranges (kernel image, boot
- * page tables, the device tree), as page-aligned usable ranges.
+ * page tables, the device tree), as page-aligned usable ranges sorted by
+ * address.
  */
 #include <karst/kmem_kernel.h>
 #include <karst/param.h>
 
-int memmap_usable(const struct boot_region *ram, int nram, const struct boot_region *rsv,
-		  int nrsv, struct boot_region *out, int max_out)
+int memmap_usable(const struct boot_region *ram, int nram, const struct boot_region *rsv, int nrsv,
+		  struct boot_region *out, int max_out)
 {
 	int n = 0;
 	for (int i = 0; i < nram; i++) {
@@ -35,7 +36,13 @@ int memmap_usable(const struct boot_region *ram, int nram, const struct boot_reg
 				continue;
 			if (n == max_out)
 				return n;
-			out[n++] = piece[k];
+			/* Keep the output sorted by address (insertion sort). */
+			int j = n++;
+			while (j > 0 && out[j - 1].base > piece[k].base) {
+				out[j] = out[j - 1];
+				j--;
+			}
+			out[j] = piece[k];
 		}
 	}
 	return n;

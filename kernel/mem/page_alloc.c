@@ -89,7 +89,8 @@ size_t pa_add_region(struct page_allocator *pa, void *virt, uint64_t phys, size_
 	uint64_t pfn = z->base_pfn, end = z->base_pfn + m;
 	while (pfn < end) {
 		unsigned int o = PA_MAX_ORDER;
-		while (o > 0 && ((pfn & (((uint64_t)1 << o) - 1)) || pfn + ((uint64_t)1 << o) > end))
+		while (o > 0 &&
+		       ((pfn & (((uint64_t)1 << o) - 1)) || pfn + ((uint64_t)1 << o) > end))
 			o--;
 		free_list_push(pa, &z->memmap[pfn - z->base_pfn], o);
 		pfn += (uint64_t)1 << o;
@@ -154,8 +155,7 @@ void pa_free(struct page_allocator *pa, struct page *pg, unsigned int order)
 }
 
 /* Free [pfn, pfn + n) of zone z as maximal aligned blocks. */
-static void free_span(struct page_allocator *pa, struct page *pg, const struct pa_zone *z,
-		      size_t n)
+static void free_span(struct page_allocator *pa, struct page *pg, const struct pa_zone *z, size_t n)
 {
 	uint64_t pfn = page_pfn(z, pg), end = pfn + n;
 	while (pfn < end) {

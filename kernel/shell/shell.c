@@ -12,9 +12,9 @@
 
 extern const struct shell_cmd __start_karst_shell[], __stop_karst_shell[];
 
-#define LINE_MAX    512
-#define HISTORY     16
-#define MAX_ARGS    32
+#define LINE_MAX 512
+#define HISTORY	 16
+#define MAX_ARGS 32
 
 static char history[HISTORY][LINE_MAX];
 static int hist_count;
@@ -149,7 +149,8 @@ static void read_line(char *line)
 			} else if (k == 'B' && hist_pos < hist_count) {
 				hist_pos++;
 				line_replace(line, &len,
-					     hist_pos == hist_count ? "" : history[hist_pos % HISTORY]);
+					     hist_pos == hist_count ? ""
+								    : history[hist_pos % HISTORY]);
 			}
 		} else if (c >= 0x20 && c < 0x7f && len + 1 < LINE_MAX) {
 			line[len++] = (char)c;

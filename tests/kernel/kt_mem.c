@@ -25,7 +25,8 @@ KTEST(mem_pages_avoid_kernel_image)
 		void *p = page_alloc(0);
 		KT_ASSERT(p != NULL);
 		uint64_t pa = virt_to_phys(p);
-		KT_EXPECT(pa + PAGE_SIZE <= virt_to_phys((void *)ks) || pa >= virt_to_phys((void *)ke));
+		KT_EXPECT(pa + PAGE_SIZE <= virt_to_phys((void *)ks) ||
+			  pa >= virt_to_phys((void *)ke));
 		KT_EXPECT(pa >= 0x100000 || pa == 0 ? pa != 0 : true);
 		memset(p, 0x5a, PAGE_SIZE);
 		page_free(p, 0);

@@ -3,8 +3,8 @@
  * allocator that manages an arena from libc.
  */
 #include <check.h>
-#include <signal.h>
 #include <karst/kmalloc.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 

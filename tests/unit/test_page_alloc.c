@@ -3,8 +3,8 @@
  * "physical" addresses equal to the arena's own.
  */
 #include <check.h>
-#include <signal.h>
 #include <karst/page_alloc.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -16,12 +16,12 @@ struct boot_region {
 };
 
 struct boot_info {
-	const char *cmdline;      /* kernel command line ("" when none) */
+	const char *cmdline; /* kernel command line ("" when none) */
 	struct boot_region ram[BOOT_MAX_REGIONS];
 	int nram;
 	struct boot_region reserved[BOOT_MAX_REGIONS]; /* kernel image, boot data, DTB */
 	int nreserved;
-	const char *machine;      /* e.g. "QEMU q35" or the DT model */
+	const char *machine; /* e.g. "QEMU q35" or the DT model */
 };
 
 /* Entry from the arch boot code, once the console, traps and the early
@@ -65,10 +65,11 @@ uint64_t virt_to_phys(const void *va);
 /* Extend the early direct map to cover [base, base+size). 0 or -errno. */
 int arch_map_ram(uint64_t base, uint64_t size);
 
+/* Kept apart from 1, which QEMU itself uses for its own errors. */
 enum karst_exit {
 	KARST_EXIT_OK = 0,
-	KARST_EXIT_TESTS_FAILED = 1,
-	KARST_EXIT_PANIC = 2,
+	KARST_EXIT_TESTS_FAILED = 3,
+	KARST_EXIT_PANIC = 4,
 };
 
 /* Kernel image bounds (linker script). */

@@ -21,7 +21,7 @@ struct karst_param {
 
 #define KARST_PARAM(pname, fn, helptext)                                                           \
 	static const struct karst_param __param_##fn __used __section("karst_param")               \
-		__aligned(8) = {.name = (pname), .handler = (fn), .help = (helptext)}
+	    __aligned(8) = {.name = (pname), .handler = (fn), .help = (helptext)}
 
 /* Parse `cmdline` and call the handlers; returns the number of problems. */
 int cmdline_parse(const char *cmdline);

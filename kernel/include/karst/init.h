@@ -14,10 +14,10 @@
 
 enum init_level {
 	INIT_EARLY = 1, /* allocators are up; no threads yet */
-	INIT_CORE = 2,  /* core services: threads, timers, reclaim */
-	INIT_BUS = 3,   /* buses and drivers */
-	INIT_FS = 4,    /* filesystem types register themselves */
-	INIT_LATE = 5,  /* mounts, services, the access scanner */
+	INIT_CORE = 2,	/* core services: threads, timers, reclaim */
+	INIT_BUS = 3,	/* buses and drivers */
+	INIT_FS = 4,	/* filesystem types register themselves */
+	INIT_LATE = 5,	/* mounts, services, the access scanner */
 };
 
 struct init_entry {
@@ -28,6 +28,6 @@ struct init_entry {
 
 #define KARST_INIT(lvl, func)                                                                      \
 	static const struct init_entry __init_##func __used __section("karst_init")                \
-		__aligned(8) = {.level = (lvl), .fn = (func), .name = #func}
+	    __aligned(8) = {.level = (lvl), .fn = (func), .name = #func}
 
 #endif

@@ -21,7 +21,7 @@ void *page_alloc(unsigned int order);
 void page_free(void *va, unsigned int order);
 
 /* Subtract the reserved ranges from the RAM ranges (portable; tested). */
-int memmap_usable(const struct boot_region *ram, int nram, const struct boot_region *rsv,
-		  int nrsv, struct boot_region *out, int max_out);
+int memmap_usable(const struct boot_region *ram, int nram, const struct boot_region *rsv, int nrsv,
+		  struct boot_region *out, int max_out);
 
 #endif

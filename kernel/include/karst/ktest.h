@@ -29,8 +29,8 @@ struct ktest {
 
 #define KTEST_FLAGS(tname, fl)                                                                     \
 	static void ktest_fn_##tname(void);                                                        \
-	static const struct ktest __ktest_##tname __used __section("karst_ktest") __aligned(8) = { \
-		.name = #tname, .fn = ktest_fn_##tname, .flags = (fl)};                            \
+	static const struct ktest __ktest_##tname __used __section("karst_ktest")                  \
+	    __aligned(8) = {.name = #tname, .fn = ktest_fn_##tname, .flags = (fl)};                \
 	static void ktest_fn_##tname(void)
 
 #define KTEST(tname) KTEST_FLAGS(tname, 0)

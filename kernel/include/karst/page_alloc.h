@@ -45,9 +45,9 @@ struct page {
 };
 
 struct pa_zone {
-	uintptr_t virt;     /* virtual address of the first managed page */
-	uint64_t base_pfn;  /* its physical page-frame number */
-	size_t npages;      /* managed pages */
+	uintptr_t virt;	     /* virtual address of the first managed page */
+	uint64_t base_pfn;   /* its physical page-frame number */
+	size_t npages;	     /* managed pages */
 	struct page *memmap; /* npages entries */
 };
 
@@ -56,7 +56,7 @@ struct pa_stats {
 	size_t free_pages;   /* currently free */
 	size_t memmap_pages; /* spent on struct page arrays */
 	uint64_t allocs;     /* successful block allocations */
-	uint64_t frees;      /* block frees */
+	uint64_t frees;	     /* block frees */
 	uint64_t failures;   /* allocations that found no block */
 	uint64_t splits;     /* blocks split in two */
 	uint64_t merges;     /* buddies merged */

@@ -38,10 +38,10 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 	} while (0)
 
 #ifdef KARST_DEBUG
-#define KASSERT(expr)               VERIFY(expr)
+#define KASSERT(expr)		    VERIFY(expr)
 #define KASSERT_MSG(expr, fmt, ...) VERIFY_MSG(expr, fmt, ##__VA_ARGS__)
 #else
-#define KASSERT(expr)               ((void)0)
+#define KASSERT(expr)		    ((void)0)
 #define KASSERT_MSG(expr, fmt, ...) ((void)0)
 #endif
 

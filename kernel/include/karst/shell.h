@@ -20,7 +20,7 @@ struct shell_cmd {
 
 #define SHELL_CMD(cname, func, use)                                                                \
 	static const struct shell_cmd __shell_##func __used __section("karst_shell")               \
-		__aligned(8) = {.name = (cname), .fn = (func), .usage = (use)}
+	    __aligned(8) = {.name = (cname), .fn = (func), .usage = (use)}
 
 /* Run one line; returns the status of the last command. */
 int shell_exec_line(const char *line);

@@ -30,7 +30,10 @@ struct lock_class {
 	int id; /* assigned by the lock-order checker on first use; 0 = none yet */
 };
 
-#define LOCK_CLASS_INIT(n) {.name = (n), .id = 0}
+#define LOCK_CLASS_INIT(n)                                                                         \
+	{                                                                                          \
+		.name = (n), .id = 0                                                               \
+	}
 
 #include <karst/sync_impl.h>
 
