@@ -53,12 +53,12 @@ void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 				   : (tf->esr & (1 << 6)) ? "writing"
 							  : "reading";
 		if (tf->far < 4096)
-			panic_frame(tf, "null pointer dereference: %s address %#lx at pc %#lx",
+			panic_frame(tf, "null pointer dereference: %s address 0x%lx at pc 0x%lx",
 				    what, (unsigned long)tf->far, (unsigned long)tf->elr);
-		panic_frame(tf, "%s (level %u) %s address %#lx at pc %#lx", fault_name(dfsc),
+		panic_frame(tf, "%s (level %u) %s address 0x%lx at pc 0x%lx", fault_name(dfsc),
 			    dfsc & 3, what, (unsigned long)tf->far, (unsigned long)tf->elr);
 	}
-	panic_frame(tf, "synchronous exception, EC %#x ESR %#lx at pc %#lx", ec,
+	panic_frame(tf, "synchronous exception, EC %#x ESR %#lx at pc 0x%lx", ec,
 		    (unsigned long)tf->esr, (unsigned long)tf->elr);
 }
 

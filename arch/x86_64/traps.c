@@ -105,14 +105,14 @@ void x86_trap(struct trap_frame *tf)
 		uint64_t e = tf->error;
 		const char *what = (e & 16) ? "executing" : (e & 2) ? "writing" : "reading";
 		if (cr2 < 4096)
-			panic_frame(tf, "null pointer dereference: %s address %#lx at rip %#lx",
+			panic_frame(tf, "null pointer dereference: %s address 0x%lx at rip 0x%lx",
 				    what, (unsigned long)cr2, (unsigned long)tf->rip);
-		panic_frame(tf, "page fault %s address %#lx at rip %#lx (%s%s)", what,
+		panic_frame(tf, "page fault %s address 0x%lx at rip 0x%lx (%s%s)", what,
 			    (unsigned long)cr2, (unsigned long)tf->rip,
 			    (e & 1) ? "protection violation" : "page not present",
 			    (e & 8) ? ", reserved bit" : "");
 	}
-	panic_frame(tf, "%s (vector %d, error %#lx) at rip %#lx", v < 32 ? trap_names[v] : "?", v,
+	panic_frame(tf, "%s (vector %d, error %#lx) at rip 0x%lx", v < 32 ? trap_names[v] : "?", v,
 		    (unsigned long)tf->error, (unsigned long)tf->rip);
 }
 
