@@ -10,6 +10,7 @@
 # Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
 # to build/host/ and build/host-san/.
 
+SHELL := /bin/bash
 ARCH ?= x86_64
 BUILD ?= debug
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -49,11 +50,13 @@ run: kernel
 	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(CMDLINE),-e '$(CMDLINE)')
 
 check: deps
-	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory check-host && \
-	$(MAKE) --no-print-directory check-kernel ARCH=x86_64 && \
-	$(MAKE) --no-print-directory check-kernel ARCH=aarch64; \
-	rc=$$?; echo "make check: $$(( $$(date +%s) - start )) s, status $$rc"; exit $$rc
+	@mkdir -p build; start=$$(date +%s); \
+	{ $(MAKE) --no-print-directory check-host && \
+	  $(MAKE) --no-print-directory check-kernel ARCH=x86_64 && \
+	  $(MAKE) --no-print-directory check-kernel ARCH=aarch64; } 2>&1 | tee build/check.log; \
+	rc=$${PIPESTATUS[0]}; \
+	echo "make check: $$(( $$(date +%s) - start )) s, status $$rc"; \
+	tools/check-summary build/check.log $$rc
 
 check-host: deps
 	@cmake -S . -B build/host -DKARST_ARCH=host >/dev/null
