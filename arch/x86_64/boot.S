@@ -134,6 +134,12 @@ boot_gdt_ptr:
 	.word boot_gdt_end - boot_gdt - 1
 	.quad boot_gdt
 
+	/* In .data, not .bss: it is written before .bss is zeroed. */
+	.section .data
+	.p2align 3
+	.globl boot_tsc
+boot_tsc:	.quad 0
+
 	.section .bss
 	.p2align 12
 	.globl boot_pml4, boot_pdpt, boot_pt0
@@ -146,6 +152,3 @@ boot_pt0:	.skip 4096
 boot_stack_bottom:
 	.skip 32768
 boot_stack_top:
-	.globl boot_tsc
-	.p2align 3
-boot_tsc:	.skip 8
