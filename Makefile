@@ -73,8 +73,9 @@ check-kernel: deps
 	@tests/kernel/run-ktests --arch $(ARCH) --build debug
 
 bench: deps
-	$(call build_kernel,$(ARCH),release)
-	@tools/karst-bench --arch $(ARCH)
+	$(call build_kernel,x86_64,release)
+	$(call build_kernel,aarch64,release)
+	@tools/karst-bench
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i

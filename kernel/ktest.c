@@ -4,12 +4,45 @@
 #include <karst/arch.h>
 #include <karst/ktest.h>
 #include <karst/printk.h>
+#include <karst/sched.h>
 #include <string.h>
 
 extern const struct ktest __start_karst_ktest[], __stop_karst_ktest[];
 
 static const struct ktest *current;
 static int current_failures;
+
+/* An expected panic: where to resume, and in which thread. */
+static struct {
+	struct arch_jmpbuf jb;
+	struct thread *thread;
+	unsigned long irq;
+	bool armed;
+} catcher;
+
+struct arch_jmpbuf *ktest_catch_begin(void)
+{
+	catcher.thread = sched_current();
+	catcher.irq = arch_irq_save();
+	arch_irq_restore(catcher.irq);
+	catcher.armed = true;
+	return &catcher.jb;
+}
+
+void ktest_catch_end(void)
+{
+	catcher.armed = false;
+}
+
+void ktest_catch_panic(const char *msg)
+{
+	if (!catcher.armed || in_interrupt() || sched_current() != catcher.thread)
+		return;
+	catcher.armed = false;
+	printk("    (expected) panic: %s\n", msg);
+	arch_irq_restore(catcher.irq);
+	arch_longjmp(&catcher.jb, 1);
+}
 
 const char *ktest_current(void)
 {

@@ -1,15 +1,18 @@
 /*
  * kmain: from the arch boot code to a prompt.
  *
- * Order: banner, command line, allocators, the KARST_INIT table, then either
+ * Order: banner, allocators, the scheduler (kmain becomes the "main"
+ * thread; interrupts go on), command line, the KARST_INIT table, then either
  * the in-kernel tests (test=PATTERN), a script of shell commands (run="..."),
  * or the interactive shell.
  */
 #include <karst/arch.h>
 #include <karst/cmdline.h>
+#include <karst/console.h>
 #include <karst/kmem_kernel.h>
 #include <karst/ktest.h>
 #include <karst/printk.h>
+#include <karst/sched.h>
 #include <karst/shell.h>
 #include <string.h>
 
@@ -61,8 +64,11 @@ void kmain(struct boot_info *bi)
 	       KARST_ARCH_NAME, bi->machine ? bi->machine : "unknown machine");
 	printk("command line: %s\n", boot_cmdline);
 	kmem_init(bi);
+	sched_init();
+	arch_irq_enable();
 	cmdline_parse(boot_cmdline);
 	init_run_all();
+	console_input_init();
 
 	struct pa_stats ps;
 	pa_get_stats(&kernel_pa, &ps);

@@ -38,15 +38,34 @@ void backtrace_from(uintptr_t fp)
 	}
 }
 
+void backtrace_collect(uintptr_t *out, int max)
+{
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+	int n = 0;
+	while (n < max && fp && !(fp & 7) && arch_addr_readable(fp, 2 * sizeof(uintptr_t))) {
+		const uintptr_t *frame = (const uintptr_t *)fp;
+		if (!frame[1])
+			break;
+		out[n++] = frame[1];
+		if (frame[0] <= fp)
+			break;
+		fp = frame[0];
+	}
+	if (n < max)
+		out[n] = 0;
+}
+
 static __noreturn void panic_v(const struct trap_frame *tf, const char *fmt, va_list ap)
 {
+	char msg[256];
+	kfmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!tf)
+		ktest_catch_panic(msg); /* returns unless a test expects this panic */
 	arch_irq_save();
 	if (atomic_fetch_add(&panicking, 1)) {
 		printk_emergency("\n*** nested panic, powering off\n");
 		arch_poweroff(KARST_EXIT_PANIC);
 	}
-	char msg[256];
-	kfmt_vsnprintf(msg, sizeof(msg), fmt, ap);
 	printk_unlocked("\n*** panic: %s\n", msg);
 	const char *t = ktest_current();
 	if (t)

@@ -12,7 +12,8 @@
 #include <libfdt.h>
 #include <string.h>
 
-void aarch64_console_init(uint64_t pl011_pa);
+void aarch64_console_init(uint64_t pl011_pa, int intid);
+void aarch64_gic_init(const void *fdt);
 void aarch64_time_init(void);
 void aarch64_power_init(const char *method);
 
@@ -48,9 +49,11 @@ static void add_reg(const void *fdt, int node, int ac, int sc, struct boot_regio
 	}
 }
 
-/* The PL011 named by /chosen/stdout-path, or the first one in the tree. */
-static uint64_t find_console(const void *fdt, int ac)
+/* The PL011 named by /chosen/stdout-path, or the first one in the tree;
+ * *intid gets its GIC interrupt ID (SPI n is 32 + n), or -1. */
+static uint64_t find_console(const void *fdt, int ac, int *intid)
 {
+	*intid = -1;
 	int chosen = fdt_path_offset(fdt, "/chosen");
 	int node = -1;
 	if (chosen >= 0) {
@@ -69,6 +72,10 @@ static uint64_t find_console(const void *fdt, int ac)
 		node = fdt_node_offset_by_compatible(fdt, -1, "arm,pl011");
 	if (node < 0)
 		return 0x09000000;
+	int len;
+	const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
+	if (irq && len >= 12)
+		*intid = (int)fdt32_to_cpu(irq[1]) + (fdt32_to_cpu(irq[0]) == 0 ? 32 : 16);
 	const fdt32_t *reg = fdt_getprop(fdt, node, "reg", NULL);
 	return reg ? read_cells(reg, ac) : 0x09000000;
 }
@@ -78,7 +85,8 @@ void aarch64_boot(uint64_t dtb_pa)
 	const void *fdt = (const void *)(uintptr_t)dtb_pa;
 	bool fdt_ok = dtb_pa && fdt_check_header(fdt) == 0;
 	int ac = fdt_ok ? fdt_address_cells(fdt, 0) : 2;
-	aarch64_console_init(fdt_ok ? find_console(fdt, ac) : 0x09000000);
+	int uart_irq = -1;
+	aarch64_console_init(fdt_ok ? find_console(fdt, ac, &uart_irq) : 0x09000000, uart_irq);
 	if (!fdt_ok)
 		panic("aarch64_boot: no valid device tree at %#lx (x0); boot with QEMU -kernel",
 		      (unsigned long)dtb_pa);
@@ -125,5 +133,6 @@ void aarch64_boot(uint64_t dtb_pa)
 		psci = fdt_node_offset_by_compatible(fdt, -1, "arm,psci");
 	aarch64_power_init(psci >= 0 ? fdt_getprop(fdt, psci, "method", NULL) : NULL);
 	aarch64_time_init();
+	aarch64_gic_init(fdt);
 	kmain(&boot_info);
 }

@@ -3,6 +3,7 @@
  * baud-rate setup.
  */
 #include <karst/arch.h>
+#include <karst/irq.h>
 #include <stdint.h>
 
 #define PL011_DR 0x00
@@ -10,11 +11,31 @@
 #define FR_RXFE	 (1 << 4)
 #define FR_TXFF	 (1 << 5)
 
-static volatile uint32_t *uart;
+#define PL011_IMSC 0x38
+#define PL011_ICR  0x44
+#define INT_RX	   (1 << 4)
+#define INT_RT	   (1 << 6)
 
-void aarch64_console_init(uint64_t pl011_pa)
+static volatile uint32_t *uart;
+static int uart_intid = -1;
+
+void aarch64_console_init(uint64_t pl011_pa, int intid)
 {
 	uart = phys_to_virt(pl011_pa);
+	uart_intid = intid;
+}
+
+/* Receive and receive-timeout interrupts, level-triggered, on the GIC ID
+ * the device tree gave. */
+int arch_console_rx_irq(struct irq_config *cfg)
+{
+	if (uart_intid < 0)
+		return -1;
+	cfg->level = true;
+	cfg->active_low = false;
+	uart[PL011_ICR / 4] = INT_RX | INT_RT;
+	uart[PL011_IMSC / 4] = INT_RX | INT_RT;
+	return uart_intid;
 }
 
 void arch_console_putc(char c)
@@ -26,7 +47,9 @@ void arch_console_putc(char c)
 
 int arch_console_getc(void)
 {
-	if (uart[PL011_FR / 4] & FR_RXFE)
+	if (uart[PL011_FR / 4] & FR_RXFE) {
+		uart[PL011_ICR / 4] = INT_RX | INT_RT;
 		return -1;
+	}
 	return (int)(uart[PL011_DR / 4] & 0xff);
 }

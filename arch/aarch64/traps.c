@@ -12,6 +12,7 @@
 #include <karst/printk.h>
 
 bool aarch64_poweroff_in_progress(void);
+void aarch64_irq(struct trap_frame *tf);
 
 static const char *fault_name(unsigned dfsc)
 {
@@ -35,6 +36,10 @@ static const char *fault_name(unsigned dfsc)
 void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 {
 	unsigned ec = (unsigned)(tf->esr >> 26) & 0x3f;
+	if ((kind & 3) == 1) {
+		aarch64_irq(tf);
+		return;
+	}
 	if ((kind & 3) != 0)
 		panic_frame(tf, "unexpected %s exception (vector %lu)",
 			    (kind & 3) == 1   ? "IRQ"

@@ -28,6 +28,7 @@ void x86_console_init(void);
 void x86_traps_init(void);
 void x86_time_init(void);
 void x86_acpi_init(uint64_t rsdp_pa);
+void x86_apic_init(void);
 
 static struct boot_info boot_info;
 static char cmdline[2048];
@@ -76,5 +77,6 @@ void x86_boot(uint32_t start_info_pa)
 	boot_pt0[0] = 0;
 	__asm__ __volatile__("invlpg (%0)" ::"r"(0UL) : "memory");
 	x86_time_init();
+	x86_apic_init();
 	kmain(&boot_info);
 }

@@ -3,6 +3,7 @@
  */
 #include <arch/cpu.h>
 #include <karst/arch.h>
+#include <karst/irq.h>
 
 #define COM1	       0x3f8
 #define LSR_DATA_READY 0x01
@@ -31,4 +32,13 @@ int arch_console_getc(void)
 	if (!(inb(COM1 + 5) & LSR_DATA_READY))
 		return -1;
 	return inb(COM1);
+}
+
+/* COM1 raises ISA IRQ 4 (IOAPIC input 4, edge, active high) on received data. */
+int arch_console_rx_irq(struct irq_config *cfg)
+{
+	cfg->level = false;
+	cfg->active_low = false;
+	outb(COM1 + 1, 0x01); /* IER: received data available */
+	return 4;
 }

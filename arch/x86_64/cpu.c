@@ -26,6 +26,13 @@ void arch_irq_restore(unsigned long flags)
 		__asm__ __volatile__("sti" ::: "memory");
 }
 
+bool arch_irqs_enabled(void)
+{
+	unsigned long flags;
+	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags));
+	return flags & (1UL << 9);
+}
+
 void arch_cpu_relax(void)
 {
 	__asm__ __volatile__("pause" ::: "memory");

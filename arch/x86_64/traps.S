@@ -55,6 +55,21 @@ TRAP_ERR 29
 TRAP_ERR 30
 TRAP_NOERR 31
 
+/* Interrupt vectors 32-255: no error code. */
+.altmacro
+.macro IRQ_STUB n
+	.p2align 4
+irq_stub_\n:
+	pushq $0
+	pushq $\n
+	jmp trap_common
+.endm
+.set v, 32
+.rept 224
+	IRQ_STUB %v
+	.set v, v + 1
+.endr
+
 	.p2align 4
 trap_common:
 	pushq %rax
@@ -104,4 +119,14 @@ trap_common:
 trap_stubs:
 .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	.quad trap_stub_\n
+.endr
+	.globl irq_stubs
+irq_stubs:
+.macro IRQ_PTR n
+	.quad irq_stub_\n
+.endm
+.set v, 32
+.rept 224
+	IRQ_PTR %v
+	.set v, v + 1
 .endr

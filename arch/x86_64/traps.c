@@ -33,6 +33,7 @@ static struct tss tss __aligned(16);
 static uint8_t ist1_stack[16384] __aligned(16);
 extern uint64_t boot_gdt[];
 extern const uint64_t trap_stubs[32];
+extern const uint64_t irq_stubs[224];
 
 static const char *const trap_names[32] = {"divide error",
 					   "debug",
@@ -90,6 +91,8 @@ void x86_traps_init(void)
 	__asm__ __volatile__("ltr %w0" ::"r"(0x18));
 	for (int v = 0; v < 32; v++)
 		idt_set(v, trap_stubs[v], (v == 2 || v == 8) ? 1 : 0);
+	for (int v = 32; v < 256; v++)
+		idt_set(v, irq_stubs[v - 32], 0);
 	struct {
 		uint16_t limit;
 		uint64_t base;
@@ -97,9 +100,15 @@ void x86_traps_init(void)
 	__asm__ __volatile__("lidt %0" ::"m"(idtr));
 }
 
+void x86_irq(struct trap_frame *tf);
+
 void x86_trap(struct trap_frame *tf)
 {
 	int v = (int)tf->vector;
+	if (v >= 32) {
+		x86_irq(tf);
+		return;
+	}
 	if (v == 14) {
 		uint64_t cr2 = READ_CR(2);
 		uint64_t e = tf->error;

@@ -5,6 +5,7 @@
  * SHELL_CMD. See <karst/shell.h>.
  */
 #include <karst/arch.h>
+#include <karst/console.h>
 #include <karst/printk.h>
 #include <karst/shell.h>
 #include <stdbool.h>
@@ -95,10 +96,7 @@ int shell_exec_line(const char *line)
 
 static int getc_wait(void)
 {
-	int c;
-	while ((c = arch_console_getc()) < 0)
-		arch_cpu_relax();
-	return c;
+	return console_getc();
 }
 
 static void line_replace(char *line, size_t *len, const char *with)

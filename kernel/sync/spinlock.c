@@ -1,11 +1,14 @@
 /*
  * Spinlocks: interrupts off on this CPU, then an atomic flag. The saved
  * interrupt state lives in the lock and is restored by spin_unlock(), so
- * nested spinlocks must be released in LIFO order.
+ * nested spinlocks must be released in LIFO order. Debug builds check the
+ * lock order (a trylock does not block, so it is not checked).
  */
 #include <karst/arch.h>
 #include <karst/printk.h>
 #include <karst/sync.h>
+
+#include "lo_hooks.h"
 
 void spin_lock_init_class(struct spinlock *l, struct lock_class *c)
 {
@@ -16,6 +19,7 @@ void spin_lock_init_class(struct spinlock *l, struct lock_class *c)
 
 void spin_lock(struct spinlock *l)
 {
+	lo_acquire(l->cls, l);
 	unsigned long flags = arch_irq_save();
 	for (;;) {
 		if (!atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
@@ -44,4 +48,5 @@ void spin_unlock(struct spinlock *l)
 	unsigned long flags = l->saved_irq;
 	atomic_store_explicit(&l->locked, 0, memory_order_release);
 	arch_irq_restore(flags);
+	lo_release(l->cls, l);
 }

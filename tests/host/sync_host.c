@@ -51,7 +51,7 @@ void mutex_lock(struct mutex *m)
 {
 	KASSERT_MSG(!mutex_owned(m), "recursive mutex_lock of %s", m->cls ? m->cls->name : "?");
 	PCHECK(pthread_mutex_lock(&m->m));
-	m->owner = pthread_self();
+	__atomic_store_n(&m->owner, pthread_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&m->owned, 1, __ATOMIC_RELAXED);
 }
 
@@ -59,7 +59,7 @@ bool mutex_trylock(struct mutex *m)
 {
 	if (pthread_mutex_trylock(&m->m) != 0)
 		return false;
-	m->owner = pthread_self();
+	__atomic_store_n(&m->owner, pthread_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&m->owned, 1, __ATOMIC_RELAXED);
 	return true;
 }
@@ -76,7 +76,7 @@ bool mutex_owned(const struct mutex *m)
 {
 	/* owner is only meaningful while owned; only the owner can see both true. */
 	return __atomic_load_n(&m->owned, __ATOMIC_RELAXED) &&
-	       pthread_equal(m->owner, pthread_self());
+	       pthread_equal(__atomic_load_n(&m->owner, __ATOMIC_RELAXED), pthread_self());
 }
 
 void rwlock_init_class(struct rwlock *rw, struct lock_class *c)
@@ -129,7 +129,7 @@ void cv_wait(struct condvar *cv, struct mutex *m)
 	KASSERT(mutex_owned(m));
 	__atomic_store_n(&m->owned, 0, __ATOMIC_RELAXED);
 	PCHECK(pthread_cond_wait(&cv->c, &m->m));
-	m->owner = pthread_self();
+	__atomic_store_n(&m->owner, pthread_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&m->owned, 1, __ATOMIC_RELAXED);
 }
 
@@ -143,7 +143,7 @@ int cv_timedwait(struct condvar *cv, struct mutex *m, uint64_t ns)
 	KASSERT(mutex_owned(m));
 	__atomic_store_n(&m->owned, 0, __ATOMIC_RELAXED);
 	int e = pthread_cond_timedwait(&cv->c, &m->m, &ts);
-	m->owner = pthread_self();
+	__atomic_store_n(&m->owner, pthread_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&m->owned, 1, __ATOMIC_RELAXED);
 	if (e == ETIMEDOUT)
 		return -ETIMEDOUT;

@@ -45,6 +45,7 @@ void arch_cpu_relax(void);
 /* Interrupts. */
 unsigned long arch_irq_save(void); /* disable, return previous state */
 void arch_irq_restore(unsigned long flags);
+bool arch_irqs_enabled(void);
 
 /* Print the registers of a trap frame, or of the caller when tf is NULL. */
 struct trap_frame;
@@ -58,6 +59,9 @@ bool arch_addr_readable(uintptr_t addr, size_t len);
 __noreturn __printf(2, 3) void panic_frame(const struct trap_frame *tf, const char *fmt, ...);
 /* Print a frame-pointer backtrace starting at frame pointer fp. */
 void backtrace_from(uintptr_t fp);
+/* Collect up to max return addresses of the caller's callers (0-terminated
+ * when fewer). */
+void backtrace_collect(uintptr_t *out, int max);
 
 /* Physical <-> kernel virtual through the direct map of RAM. */
 void *phys_to_virt(uint64_t pa);
@@ -71,6 +75,36 @@ enum karst_exit {
 	KARST_EXIT_TESTS_FAILED = 3,
 	KARST_EXIT_PANIC = 4,
 };
+
+/* Threads (arch/<arch>/include/arch/context.h defines the structures).
+ * arch_context_switch saves the callee-saved registers of the caller in
+ * *from and resumes *to; a new context made by arch_context_init starts
+ * in entry(), which must never return. */
+struct arch_context;
+struct arch_fpu;
+struct arch_jmpbuf;
+void arch_context_switch(struct arch_context *from, struct arch_context *to);
+void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void));
+void arch_fpu_save(struct arch_fpu *f);
+void arch_fpu_restore(const struct arch_fpu *f);
+/* setjmp/longjmp for the test runner's expected panics. */
+int arch_setjmp(struct arch_jmpbuf *b) __attribute__((returns_twice));
+__noreturn void arch_longjmp(struct arch_jmpbuf *b, int v);
+
+/* Called with interrupts disabled: wait for an interrupt with the CPU
+ * halted, let it be taken, return with interrupts disabled again. */
+void arch_idle(void);
+void arch_irq_enable(void);
+/* Program the one-shot timer for an absolute arch_time_ns() deadline;
+ * UINT64_MAX stops it. Interrupts disabled. */
+void arch_timer_set(uint64_t deadline_ns);
+/* Route device interrupt line `line` to this CPU and unmask it. */
+int arch_irq_line_enable(unsigned line, bool level, bool active_low);
+void arch_irq_line_disable(unsigned line);
+/* Turn on the console's receive interrupt; returns its line, or -1 when
+ * the console can only be polled. */
+struct irq_config;
+int arch_console_rx_irq(struct irq_config *cfg);
 
 /* Kernel image bounds (linker script). */
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];

@@ -11,11 +11,17 @@
  * reports the last test started.
  *
  * Inside a test, KT_EXPECT(cond) records a failure and goes on; KT_ASSERT
- * records it and returns from the test.
+ * records it and returns from the test. KT_EXPECT_PANIC(stmt) runs stmt
+ * and expects it to panic (from thread context, not from an interrupt
+ * handler): the panic is reported, execution resumes after the macro, and
+ * the run goes on; no panic is a failure. The statement must not hold
+ * spinlocks when it panics (interrupts are restored as they were).
  */
 #ifndef KARST_KTEST_H
 #define KARST_KTEST_H
 
+#include <arch/context.h>
+#include <karst/arch.h>
 #include <karst/compiler.h>
 #include <stdbool.h>
 
@@ -50,6 +56,22 @@ void ktest_fail(const char *file, int line, const char *what);
 			return;                                                                    \
 		}                                                                                  \
 	} while (0)
+
+struct arch_jmpbuf *ktest_catch_begin(void);
+void ktest_catch_end(void);
+
+#define KT_EXPECT_PANIC(stmt)                                                                      \
+	do {                                                                                       \
+		if (arch_setjmp(ktest_catch_begin()) == 0) {                                       \
+			stmt;                                                                      \
+			ktest_catch_end();                                                         \
+			ktest_fail(__FILE__, __LINE__, "a panic from " #stmt);                     \
+		}                                                                                  \
+	} while (0)
+
+/* panic() calls this first: when a test expects a panic from this thread,
+ * it does not return. */
+void ktest_catch_panic(const char *msg);
 
 /* Name of the running test, or NULL. */
 const char *ktest_current(void);
