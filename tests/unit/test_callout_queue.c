@@ -12,7 +12,7 @@ static void setup(void)
 {
 	cq_init(&q);
 	for (int i = 0; i < 200; i++)
-		callout_init(&c[i]);
+		list_init(&c[i].link);
 }
 
 START_TEST(test_empty)
