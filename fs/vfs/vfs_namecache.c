@@ -1,0 +1,219 @@
+/*
+ * The name cache: (directory vnode, name) -> vnode, or "no such name".
+ *
+ * Path lookup asks here before asking the filesystem. A positive entry
+ * holds a reference on the vnode it names, so a hot path stays resolved
+ * without the filesystem; a negative entry records that the name did not
+ * exist (a miss that costs nothing the second time). Entries do not hold
+ * their directory: when a directory vnode is reclaimed its entries (listed
+ * on dvp->v_ncsrc) go with it. "." and ".." are never cached (lookup
+ * answers them), and mounts flagged VFS_MNTK_NONAMECACHE are never entered.
+ *
+ * Consistency: entries are entered by lookups that hold the directory's
+ * mnt_ns_lock shared, and removed by namespace changes (create, unlink,
+ * rmdir, rename, link, symlink) that hold it exclusively, so the cache
+ * never disagrees with the filesystem.
+ *
+ * The cache is bounded (VFS_NC_MAX entries) and evicts least recently used.
+ * One spinlock (vfs_nc_lock) guards the hash, the LRU list, every v_ncsrc
+ * list and the statistics; references are dropped only after it is
+ * released, since dropping one may reclaim a vnode.
+ */
+#include "vfs_impl.h"
+
+#include <string.h>
+
+#define VFS_NC_HASH 4096
+#define VFS_NC_MAX  16384
+
+struct vfs_ncentry {
+	struct list_node hash; /* in its bucket */
+	struct list_node lru;  /* most recent at the front */
+	struct list_node src;  /* in dvp->v_ncsrc */
+	struct vnode *dvp;
+	struct vnode *vp; /* referenced; NULL: negative entry */
+	uint32_t h;
+	uint16_t namelen;
+	char name[];
+};
+
+static struct spinlock vfs_nc_lock;
+static struct list_node vfs_nc_hash[VFS_NC_HASH];
+static struct list_node vfs_nc_lru;
+static struct vfs_nc_stats vfs_nc_st;
+
+void vfs_nc_init(void)
+{
+	spin_lock_init(&vfs_nc_lock, "vfs_nc");
+	for (int i = 0; i < VFS_NC_HASH; i++)
+		list_init(&vfs_nc_hash[i]);
+	list_init(&vfs_nc_lru);
+	memset(&vfs_nc_st, 0, sizeof(vfs_nc_st));
+}
+
+static uint32_t nc_hash(const struct vnode *dvp, const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)dvp;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 1099511628211ULL;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static struct vfs_ncentry *nc_find(struct vnode *dvp, const char *name, size_t len, uint32_t h)
+{
+	list_for_each(it, &vfs_nc_hash[h % VFS_NC_HASH])
+	{
+		struct vfs_ncentry *e = list_entry(it, struct vfs_ncentry, hash);
+		if (e->h == h && e->dvp == dvp && e->namelen == len && !memcmp(e->name, name, len))
+			return e;
+	}
+	return NULL;
+}
+
+/* Unlink e from every list (lock held); the caller frees it after unlocking. */
+static void nc_unlink(struct vfs_ncentry *e, struct list_node *dead)
+{
+	list_del(&e->hash);
+	list_del(&e->src);
+	list_del(&e->lru);
+	list_add(dead, &e->lru);
+	vfs_nc_st.entries--;
+}
+
+static void nc_free_dead(struct list_node *dead)
+{
+	list_for_each_safe(it, dead)
+	{
+		struct vfs_ncentry *e = list_entry(it, struct vfs_ncentry, lru);
+		if (e->vp)
+			vnode_rele(e->vp);
+		kfree(e);
+	}
+}
+
+int vfs_nc_lookup(struct vnode *dvp, const char *name, struct vnode **vpp)
+{
+	size_t len = strlen(name);
+	uint32_t h = nc_hash(dvp, name, len);
+	int r = -1;
+
+	spin_lock(&vfs_nc_lock);
+	struct vfs_ncentry *e = nc_find(dvp, name, len, h);
+	if (e) {
+		list_del(&e->lru);
+		list_add(&vfs_nc_lru, &e->lru);
+		if (e->vp) {
+			vnode_ref(e->vp);
+			*vpp = e->vp;
+			vfs_nc_st.hits++;
+			r = 1;
+		} else {
+			vfs_nc_st.neg_hits++;
+			r = 0;
+		}
+	} else {
+		vfs_nc_st.misses++;
+	}
+	spin_unlock(&vfs_nc_lock);
+	return r;
+}
+
+void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
+{
+	size_t len = strlen(name);
+	struct list_node dead = LIST_HEAD_INIT(dead);
+
+	if (dvp->v_mount->mnt_kflags & VFS_MNTK_NONAMECACHE)
+		return;
+	struct vfs_ncentry *ne = kmalloc(sizeof(*ne) + len + 1);
+	if (!ne)
+		return; /* a cache may forget */
+	ne->dvp = dvp;
+	ne->vp = vp;
+	ne->h = nc_hash(dvp, name, len);
+	ne->namelen = (uint16_t)len;
+	memcpy(ne->name, name, len + 1);
+	if (vp)
+		vnode_ref(vp);
+
+	spin_lock(&vfs_nc_lock);
+	struct vfs_ncentry *old = nc_find(dvp, name, len, ne->h);
+	if (old) {
+		/* Entered by a racing lookup of the same name: the same answer. */
+		spin_unlock(&vfs_nc_lock);
+		if (vp)
+			vnode_rele(vp);
+		kfree(ne);
+		return;
+	}
+	while (vfs_nc_st.entries >= VFS_NC_MAX) {
+		struct vfs_ncentry *victim = list_last(&vfs_nc_lru, struct vfs_ncentry, lru);
+		nc_unlink(victim, &dead);
+		vfs_nc_st.evictions++;
+	}
+	list_add(&vfs_nc_hash[ne->h % VFS_NC_HASH], &ne->hash);
+	list_add(&vfs_nc_lru, &ne->lru);
+	list_add(&dvp->v_ncsrc, &ne->src);
+	vfs_nc_st.entries++;
+	spin_unlock(&vfs_nc_lock);
+	nc_free_dead(&dead);
+}
+
+void vfs_nc_remove(struct vnode *dvp, const char *name)
+{
+	size_t len = strlen(name);
+	uint32_t h = nc_hash(dvp, name, len);
+	struct list_node dead = LIST_HEAD_INIT(dead);
+
+	spin_lock(&vfs_nc_lock);
+	struct vfs_ncentry *e = nc_find(dvp, name, len, h);
+	if (e)
+		nc_unlink(e, &dead);
+	spin_unlock(&vfs_nc_lock);
+	nc_free_dead(&dead);
+}
+
+void vfs_nc_purge_dir(struct vnode *dvp)
+{
+	struct list_node dead = LIST_HEAD_INIT(dead);
+
+	spin_lock(&vfs_nc_lock);
+	while (!list_empty(&dvp->v_ncsrc))
+		nc_unlink(list_first(&dvp->v_ncsrc, struct vfs_ncentry, src), &dead);
+	spin_unlock(&vfs_nc_lock);
+	nc_free_dead(&dead);
+}
+
+static void nc_purge_if(struct mount *mp)
+{
+	struct list_node dead = LIST_HEAD_INIT(dead);
+
+	spin_lock(&vfs_nc_lock);
+	list_for_each_safe(it, &vfs_nc_lru)
+	{
+		struct vfs_ncentry *e = list_entry(it, struct vfs_ncentry, lru);
+		if (!mp || e->dvp->v_mount == mp)
+			nc_unlink(e, &dead);
+	}
+	spin_unlock(&vfs_nc_lock);
+	nc_free_dead(&dead);
+}
+
+void vfs_nc_purge_mount(struct mount *mp)
+{
+	nc_purge_if(mp);
+}
+
+void vfs_namecache_purge_all(void)
+{
+	nc_purge_if(NULL);
+}
+
+void vfs_namecache_stats(struct vfs_nc_stats *st)
+{
+	spin_lock(&vfs_nc_lock);
+	*st = vfs_nc_st;
+	spin_unlock(&vfs_nc_lock);
+}
