@@ -1,14 +1,17 @@
 # Thin entry points over CMake; see README.md.
 #
 #   make run [ARCH=x86_64|aarch64] [BUILD=debug|release] [CMDLINE="..."]
-#   make check          host suites (plain and ASan+UBSan) and in-kernel
+#   make check          host suites (plain, ASan+UBSan, TSan for the
+#                       concurrent ones) and in-kernel
 #                       suites on both architectures under QEMU/TCG
 #   make format         clang-format every source file
 #   make kernel         build the kernel image only
 #   make bench          print the benchmark figures (never fails on speed)
+#   make coverage       line coverage of fs/vfs by its host suite (gcovr)
 #
 # Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
-# to build/host/ and build/host-san/.
+# to build/host/, build/host-san/ (ASan+UBSan) and build/host-tsan/
+# (ThreadSanitizer, for the suites labelled "concurrent").
 
 SHELL := /bin/bash
 ARCH ?= x86_64
@@ -29,7 +32,7 @@ DIR_debug = build/$(1)
 DIR_release = build/$(1)-release
 kdir = $(call DIR_$(2),$(1))
 
-.PHONY: all deps kernel run check check-host check-kernel format bench clean FORCE
+.PHONY: all deps kernel run check check-host check-kernel format bench coverage clean FORCE
 
 all: kernel
 
@@ -65,6 +68,9 @@ check-host: deps
 	@cmake -S . -B build/host-san -DKARST_ARCH=host -DKARST_SANITIZE=address,undefined >/dev/null
 	@cmake --build build/host-san -j $(JOBS)
 	@cd build/host-san && ctest --output-on-failure -j $(JOBS)
+	@cmake -S . -B build/host-tsan -DKARST_ARCH=host -DKARST_SANITIZE=thread >/dev/null
+	@cmake --build build/host-tsan -j $(JOBS)
+	@cd build/host-tsan && ctest --output-on-failure -j $(JOBS) -L concurrent
 
 check-kernel: deps
 	$(call build_kernel,$(ARCH),release)
@@ -76,6 +82,10 @@ bench: deps
 	$(call build_kernel,x86_64,release)
 	$(call build_kernel,aarch64,release)
 	@tools/karst-bench
+
+coverage: deps
+	@cmake -S . -B build/host-cov -DKARST_ARCH=host -DKARST_COVERAGE=ON >/dev/null
+	@cmake --build build/host-cov -j $(JOBS) --target coverage
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
