@@ -383,9 +383,9 @@ struct vfs_mount_info {
 	const char *source, *path, *type, *opts;
 	uint32_t flags;
 };
-/* Calls fn for each mount in mount order, under the mount-table lock (fn
- * must not call back into the VFS); stops when fn returns non-zero and
- * returns that value. */
+/* Calls fn for each mount in mount order, on a snapshot of the table taken
+ * under the mount-table lock, so fn may call the VFS; stops when fn returns
+ * non-zero and returns that value (or -ENOMEM). */
 int vfs_mount_foreach(int (*fn)(void *arg, const struct vfs_mount_info *mi), void *arg);
 
 /*

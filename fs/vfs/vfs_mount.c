@@ -393,29 +393,56 @@ int vfs_shutdown(void)
 	return err;
 }
 
+static char *snap_str(char **pool, const char *str)
+{
+	char *dst = *pool;
+	size_t n = strlen(str) + 1;
+	memcpy(dst, str, n);
+	*pool += n;
+	return dst;
+}
+
 int vfs_mount_foreach(int (*fn)(void *arg, const struct vfs_mount_info *mi), void *arg)
 {
-	int r = 0;
-
 	if (!atomic_load(&vfs_initialised))
 		return 0;
+	/* Snapshot the table under the lock, call back without it: fn may
+	 * use the VFS (df calls statfs on each mount point). */
+	struct vfs_mount_info *snap = NULL;
+	size_t n = 0, bytes = 0;
 	rwlock_rlock(&vfs_mount_lock);
 	list_for_each(it, &vfs_mounts)
 	{
 		struct mount *mp = list_entry(it, struct mount, mnt_link);
-		struct vfs_mount_info mi = {
-		    .id = mp->mnt_id,
-		    .source = mp->mnt_source,
-		    .path = mp->mnt_path,
-		    .type = mp->mnt_ops->name,
-		    .opts = mp->mnt_opts,
-		    .flags = mp->mnt_flags,
-		};
-		r = fn(arg, &mi);
-		if (r)
-			break;
+		n++;
+		bytes += strlen(mp->mnt_source) + strlen(mp->mnt_path) + strlen(mp->mnt_ops->name) +
+			 strlen(mp->mnt_opts) + 4;
+	}
+	if (n)
+		snap = kmalloc(n * sizeof(*snap) + bytes);
+	if (snap) {
+		char *pool = (char *)(snap + n);
+		size_t i = 0;
+		list_for_each(it, &vfs_mounts)
+		{
+			struct mount *mp = list_entry(it, struct mount, mnt_link);
+			snap[i++] = (struct vfs_mount_info){
+			    .id = mp->mnt_id,
+			    .source = snap_str(&pool, mp->mnt_source),
+			    .path = snap_str(&pool, mp->mnt_path),
+			    .type = snap_str(&pool, mp->mnt_ops->name),
+			    .opts = snap_str(&pool, mp->mnt_opts),
+			    .flags = mp->mnt_flags,
+			};
+		}
 	}
 	rwlock_runlock(&vfs_mount_lock);
+	if (n && !snap)
+		return -ENOMEM;
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = fn(arg, &snap[i]);
+	kfree(snap);
 	return r;
 }
 

@@ -8,8 +8,10 @@
 #include <karst/console.h>
 #include <karst/printk.h>
 #include <karst/shell.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
+#include <vfs.h>
 
 extern const struct shell_cmd __start_karst_shell[], __stop_karst_shell[];
 
@@ -46,6 +48,66 @@ int shell_split_words(char *line, char **argv, int max)
 	return argc;
 }
 
+static int out_fd = -1;
+
+void shell_write(const char *buf, size_t len)
+{
+	if (out_fd >= 0) {
+		while (len) {
+			long n = vfs_write(out_fd, buf, len);
+			if (n <= 0)
+				return;
+			buf += n;
+			len -= (size_t)n;
+		}
+		return;
+	}
+	while (len) {
+		int chunk = len > 400 ? 400 : (int)len;
+		printk("%.*s", chunk, buf);
+		buf += chunk;
+		len -= (size_t)chunk;
+	}
+}
+
+int shell_printf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	shell_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return n;
+}
+
+/* Take `> file`, `>> file`, `>file` or `>>file` out of argv; returns the
+ * number of words left, or -1 after reporting a bad redirection. */
+static int redirect_parse(int argc, char **argv, const char **file, bool *append)
+{
+	*file = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] != '>')
+			continue;
+		*append = argv[i][1] == '>';
+		const char *f = argv[i] + (*append ? 2 : 1);
+		int used = 1;
+		if (!*f) {
+			if (i + 1 >= argc) {
+				printk("shell: redirection without a file\n");
+				return -1;
+			}
+			f = argv[i + 1];
+			used = 2;
+		}
+		*file = f;
+		for (int j = i; j + used <= argc; j++)
+			argv[j] = argv[j + used];
+		return argc - used;
+	}
+	return argc;
+}
+
 static const struct shell_cmd *cmd_find(const char *name)
 {
 	for (const struct shell_cmd *c = __start_karst_shell; c < __stop_karst_shell; c++)
@@ -58,15 +120,29 @@ static int exec_one(char *cmd)
 {
 	char *argv[MAX_ARGS + 1];
 	int argc = shell_split_words(cmd, argv, MAX_ARGS);
-	if (argc == 0)
-		return 0;
+	const char *file;
+	bool append = false;
+	argc = redirect_parse(argc, argv, &file, &append);
+	if (argc <= 0)
+		return argc < 0 ? 2 : 0;
 	argv[argc] = NULL;
 	const struct shell_cmd *c = cmd_find(argv[0]);
 	if (!c) {
 		printk("%s: command not found (try 'help')\n", argv[0]);
 		return 127;
 	}
-	return c->fn(argc, argv);
+	if (!file)
+		return c->fn(argc, argv);
+	int fd = vfs_open(file, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+	if (fd < 0) {
+		printk("shell: %s: %s\n", file, vfs_errname(fd));
+		return 1;
+	}
+	out_fd = fd;
+	int status = c->fn(argc, argv);
+	out_fd = -1;
+	vfs_close(fd);
+	return status;
 }
 
 int shell_exec_line(const char *line)

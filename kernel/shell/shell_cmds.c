@@ -27,8 +27,8 @@ SHELL_CMD("help", cmd_help, "list commands and boot options");
 static int cmd_echo(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		printk("%s%s", argv[i], i + 1 < argc ? " " : "");
-	printk("\n");
+		shell_printf("%s%s", argv[i], i + 1 < argc ? " " : "");
+	shell_printf("\n");
 	return 0;
 }
 SHELL_CMD("echo", cmd_echo, "echo WORDS...: print the words");

@@ -4,13 +4,15 @@
  * Commands register themselves with SHELL_CMD(name, fn, usage) in the
  * karst_shell linker section; fn(argc, argv) returns 0 on success or a
  * positive status. A line holds commands separated by ';', words separated
- * by spaces, "double quotes" group words. The shell runs in thread context
- * and may sleep.
+ * by spaces, "double quotes" group words, and `> file` / `>> file` send a
+ * command's shell_printf output to a file. The shell runs in thread
+ * context and may sleep.
  */
 #ifndef KARST_SHELL_H
 #define KARST_SHELL_H
 
 #include <karst/compiler.h>
+#include <stddef.h>
 
 struct shell_cmd {
 	const char *name;
@@ -21,6 +23,11 @@ struct shell_cmd {
 #define SHELL_CMD(cname, func, use)                                                                \
 	static const struct shell_cmd __shell_##func __used __section("karst_shell")               \
 	    __aligned(8) = {.name = (cname), .fn = (func), .usage = (use)}
+
+/* Output of shell commands: the console, or the file of a `> file` or
+ * `>> file` redirection on the command line. */
+__printf(1, 2) int shell_printf(const char *fmt, ...);
+void shell_write(const char *buf, size_t len);
 
 /* Run one line; returns the status of the last command. */
 int shell_exec_line(const char *line);
