@@ -16,12 +16,18 @@
 #include <lz4.h>
 
 /* Compress lsize bytes into at most cap bytes; the length, or 0 when the
- * result would not fit. */
+ * result would not fit (or memory is short: the block stays plain). The
+ * compressor's 16 KiB state comes from the heap, not the stack as
+ * LZ4_compress_default() would put it: kernel stacks are 16 KiB. */
 int arc_lz4_compress(const void *src, size_t lsize, void *dst, size_t cap)
 {
 	if (lsize > INT_MAX || cap > INT_MAX)
 		return 0;
-	int n = LZ4_compress_default(src, dst, (int)lsize, (int)cap);
+	void *state = kmalloc((size_t)LZ4_sizeofState());
+	if (!state)
+		return 0;
+	int n = LZ4_compress_fast_extState(state, src, dst, (int)lsize, (int)cap, 1);
+	kfree(state);
 	return n > 0 ? n : 0;
 }
 

@@ -7,9 +7,9 @@
  *   timer latency    one-shot callouts: time from deadline to handler
  *   idle             share of a 200 ms sleep the CPU spent halted
  */
+#include <karst/bench.h>
 #include <karst/printk.h>
 #include <karst/sched.h>
-#include <karst/shell.h>
 #include <karst/sync.h>
 #include <karst/time.h>
 #include <string.h>
@@ -127,18 +127,13 @@ static void bench_idle(void)
 	       (unsigned long)(idle * 100 / wall), (unsigned long)(idle * 1000 / wall % 10));
 }
 
-static int cmd_bench(int argc, char **argv)
+static void bench_sched(void)
 {
-	if (argc < 2 || strcmp(argv[1], "sched") != 0) {
-		printk("usage: bench sched\n");
-		return 2;
-	}
 	bench_switch();
 	bench_mutex();
 	bench_wakeup();
 	bench_timer();
 	bench_idle();
 	printk("threads:             %d\n", sched_thread_count());
-	return 0;
 }
-SHELL_CMD("bench", cmd_bench, "bench sched: scheduler, lock and timer figures");
+KARST_BENCH("sched", bench_sched, "context switch, mutex, wakeup, timer latency, idle");

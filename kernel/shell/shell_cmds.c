@@ -3,6 +3,7 @@
  * and crash (a deliberate fault, to see the panic path).
  */
 #include <karst/arch.h>
+#include <karst/bench.h>
 #include <karst/cmdline.h>
 #include <karst/console.h>
 #include <karst/kmem_kernel.h>
@@ -65,6 +66,24 @@ static int cmd_poweroff(int argc, char **argv)
 	arch_poweroff(status);
 }
 SHELL_CMD("poweroff", cmd_poweroff, "poweroff [STATUS]: stop the machine");
+
+extern const struct karst_bench __start_karst_bench[], __stop_karst_bench[];
+
+static int cmd_bench(int argc, char **argv)
+{
+	for (const struct karst_bench *b = __start_karst_bench; argc == 2 && b < __stop_karst_bench;
+	     b++) {
+		if (strcmp(b->name, argv[1]) == 0) {
+			b->fn();
+			return 0;
+		}
+	}
+	printk("usage: bench NAME, one of:\n");
+	for (const struct karst_bench *b = __start_karst_bench; b < __stop_karst_bench; b++)
+		printk("  %-8s %s\n", b->name, b->what);
+	return 2;
+}
+SHELL_CMD("bench", cmd_bench, "bench NAME: run a benchmark (bench alone lists them)");
 
 static int cmd_crash(int argc, char **argv)
 {

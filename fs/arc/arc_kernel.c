@@ -1,0 +1,51 @@
+/*
+ * The kernel's ARC (kernel builds with the disk filesystem only): one
+ * instance, sized from RAM at boot (c_max a quarter of it), registered with
+ * the reclaimer so memory pressure shrinks it, and its statistics published
+ * where ZFS users look: /proc/spl/kstat/zfs/arcstats. The disk filesystem
+ * takes it with arc_kernel().
+ */
+#include <karst/init.h>
+#include <karst/kmem.h>
+#include <karst/kmem_kernel.h>
+#include <karst/printk.h>
+#include <procfs.h>
+
+#include "arc.h"
+
+static struct arc *kernel_arc;
+
+struct arc *arc_kernel(void)
+{
+	return kernel_arc;
+}
+
+static int arcstats_show(struct seqbuf *sb, void *arg)
+{
+	char *buf = kmalloc(8192);
+	if (!buf)
+		return -12;
+	int n = arc_stats_format(kernel_arc, buf, 8192);
+	if (n > 0)
+		seqbuf_write(sb, buf, n < 8192 ? (size_t)n : 8191);
+	kfree(buf);
+	return sb->err;
+}
+
+static int arc_kernel_init(void)
+{
+	uint64_t ram = kmem_ram_found();
+	struct arc_config cfg = {
+	    .name = "arc",
+	    .c_max = ram / 4 > (64ULL << 20) ? ram / 4 : (64ULL << 20),
+	    .compress = true,
+	};
+	int e = arc_create(&cfg, &kernel_arc);
+	if (e) {
+		printk("arc: cannot create the ARC (%d)\n", e);
+		return e;
+	}
+	arc_register_reclaim(kernel_arc);
+	return procfs_register("spl/kstat/zfs/arcstats", arcstats_show, NULL);
+}
+KARST_INIT(INIT_LATE, arc_kernel_init);
