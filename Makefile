@@ -6,7 +6,8 @@
 #                       suites on both architectures under QEMU/TCG
 #   make format         clang-format every source file
 #   make kernel         build the kernel image only
-#   make bench          print the benchmark figures (never fails on speed)
+#   make bench          print the benchmark figures (never fails on speed):
+#                       kernels under TCG (sched, vfs), host ARC/VFS/GEOM
 #   make coverage       line coverage of fs/vfs by its host suite (gcovr)
 #
 # Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
@@ -82,6 +83,16 @@ bench: deps
 	$(call build_kernel,x86_64,release)
 	$(call build_kernel,aarch64,release)
 	@tools/karst-bench
+	@cmake -S . -B build/host-release -DKARST_ARCH=host -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build/host-release -j $(JOBS) --target arcsim vfs_bench bench_geom >/dev/null
+	@echo "== host (release): ARC"
+	@build/host-release/tools/arcsim/arcsim --bench
+	@echo "== host (release): ARC, LRU and OPT on ../shared/traces/cloudPhysicsIO.txt"
+	@build/host-release/tools/arcsim/arcsim ../shared/traces/cloudPhysicsIO.txt
+	@echo "== host (release): VFS"
+	@build/host-release/tests/unit/vfs/vfs_bench 2
+	@echo "== host (release): GEOM"
+	@build/host-release/tests/unit/geom/bench_geom
 
 coverage: deps
 	@cmake -S . -B build/host-cov -DKARST_ARCH=host -DKARST_COVERAGE=ON >/dev/null
