@@ -18,6 +18,7 @@ void aarch64_time_init(void);
 void aarch64_power_init(const char *method);
 
 static struct boot_info boot_info;
+const void *aarch64_fdt; /* the device tree, for drivers (reserved memory) */
 static char cmdline[2048];
 static char model[64] = "QEMU virt (aarch64)";
 
@@ -91,6 +92,7 @@ void aarch64_boot(uint64_t dtb_pa)
 		panic("aarch64_boot: no valid device tree at %#lx (x0); boot with QEMU -kernel",
 		      (unsigned long)dtb_pa);
 	int sc = fdt_size_cells(fdt, 0);
+	aarch64_fdt = fdt;
 
 	const char *m = fdt_getprop(fdt, 0, "model", NULL);
 	if (m)

@@ -78,6 +78,7 @@ bool aarch64_poweroff_in_progress(void)
 extern uint64_t boot_l1_hi[512];
 static uint64_t mapped_top = 5ULL << 30;
 #define BLOCK_NORMAL ((1ULL << 0) | (1ULL << 2) | (3ULL << 8) | (1ULL << 10) | (1ULL << 54))
+#define BLOCK_DEVICE ((1ULL << 0) | (0ULL << 2) | (1ULL << 10) | (1ULL << 53) | (1ULL << 54))
 
 void *phys_to_virt(uint64_t pa)
 {
@@ -106,6 +107,22 @@ int arch_map_ram(uint64_t base, uint64_t size)
 	}
 	__asm__ __volatile__("dsb ishst; isb" ::: "memory");
 	return 0;
+}
+
+/* Device memory: 1 GiB Device-nGnRnE blocks in the direct map (GiB 0,
+ * the virt board's devices, is mapped at boot). */
+void *arch_map_mmio(uint64_t pa, uint64_t size)
+{
+	uint64_t end = pa + size;
+	for (uint64_t gib = pa >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
+		if (gib >= 512)
+			return NULL;
+		if (boot_l1_hi[gib] & 1)
+			continue;
+		boot_l1_hi[gib] = (gib << 30) | BLOCK_DEVICE;
+	}
+	__asm__ __volatile__("dsb ishst; isb" ::: "memory");
+	return phys_to_virt(pa);
 }
 
 bool arch_addr_readable(uintptr_t addr, size_t len)

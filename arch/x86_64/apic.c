@@ -3,8 +3,8 @@
  * timer), the IOAPIC for device lines, and the legacy 8259 PICs, remapped
  * away from the exception vectors and masked.
  *
- * Vectors: 32 the APIC timer, 48 + n IOAPIC input n (GSI), 0xfe APIC
- * errors, 0xff spurious. The APIC timer counts the bus clock divided by
+ * Vectors: 32 the APIC timer, 48 + n IOAPIC input n (GSI), 80-239 MSI
+ * (pci.c), 0xfe APIC errors, 0xff spurious. The APIC timer counts the bus clock divided by
  * 16; its rate is measured against the TSC at boot.
  */
 #include <arch/context.h>
@@ -129,8 +129,13 @@ void arch_timer_set(uint64_t deadline_ns)
 	lapic_w(LAPIC_TMICT, (uint32_t)ticks);
 }
 
+int x86_msi_line_of_vector(unsigned v);
+bool x86_line_is_msi(unsigned line);
+
 int arch_irq_line_enable(unsigned line, bool level, bool active_low)
 {
+	if (x86_line_is_msi(line))
+		return 0; /* the device's MSI-X table entry routes it */
 	if (line >= ioapic_lines)
 		return -22;
 	ioapic_w(0x11 + 2 * line, 0); /* destination: APIC 0 */
@@ -156,6 +161,9 @@ void x86_irq(struct trap_frame *tf)
 		timer_interrupt();
 	} else if (v >= VEC_GSI_BASE && v < VEC_GSI_BASE + ioapic_lines) {
 		irq_dispatch(v - VEC_GSI_BASE);
+		lapic_w(LAPIC_EOI, 0);
+	} else if (x86_msi_line_of_vector(v) >= 0) {
+		irq_dispatch((unsigned)x86_msi_line_of_vector(v));
 		lapic_w(LAPIC_EOI, 0);
 	} else {
 		if (v == VEC_ERROR) {

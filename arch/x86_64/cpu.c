@@ -76,7 +76,8 @@ uint64_t virt_to_phys(const void *va)
 	return v; /* the kernel image is identity mapped */
 }
 
-int arch_map_ram(uint64_t base, uint64_t size)
+/* Map [base, base+size) in the direct map with 2 MiB pages of `flags`. */
+static int direct_map(uint64_t base, uint64_t size, uint64_t flags)
 {
 	uint64_t end = base + size;
 	for (uint64_t gib = base >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
@@ -88,13 +89,27 @@ int arch_map_ram(uint64_t base, uint64_t size)
 			return -12; /* ENOMEM */
 		uint64_t *pd = extra_pd[extra_used++];
 		for (int i = 0; i < 512; i++)
-			pd[i] = ((gib << 30) + ((uint64_t)i << 21)) | 0x83 | (1ULL << 63);
+			pd[i] = ((gib << 30) + ((uint64_t)i << 21)) | flags;
 		boot_pdpt[gib] = (uint64_t)(uintptr_t)pd | 0x3;
 		if ((gib + 1) << 30 > mapped_top)
 			mapped_top = (gib + 1) << 30;
 	}
 	__asm__ __volatile__("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
 	return 0;
+}
+
+int arch_map_ram(uint64_t base, uint64_t size)
+{
+	return direct_map(base, size, 0x83 | (1ULL << 63)); /* P RW PS NX */
+}
+
+/* Device memory: below 4 GiB boot.S mapped it (the MTRRs the firmware set
+ * make the PCI hole uncached); above, 2 MiB pages with PCD|PWT. */
+void *arch_map_mmio(uint64_t pa, uint64_t size)
+{
+	if (direct_map(pa, size, 0x83 | 0x18 | (1ULL << 63)) != 0)
+		return NULL;
+	return phys_to_virt(pa);
 }
 
 bool arch_addr_readable(uintptr_t addr, size_t len)
