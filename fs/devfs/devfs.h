@@ -17,7 +17,11 @@
  *
  * devfs_unregister makes the name disappear at once; files already open
  * keep calling the ops until they are closed, so a driver must keep arg
- * valid until then (or make its ops fail).
+ * valid until then (or make its ops fail). A device whose arg is freed when
+ * it goes sets release: devfs calls it once the name is unregistered and
+ * no vnode refers to the device any more (every file closed, every stat
+ * done); no op is called after it. It runs with no devfs or VFS lock held,
+ * possibly inside devfs_unregister, and must not call back into devfs.
  */
 #ifndef KARST_DEVFS_H
 #define KARST_DEVFS_H
@@ -33,6 +37,7 @@ struct devfs_ops {
 	int (*write)(void *arg, struct uio *uio, int ioflag);
 	int (*ioctl)(void *arg, unsigned long cmd, void *data);
 	uint64_t (*size)(void *arg); /* bytes, for stat of a block device */
+	void (*release)(void *arg);  /* may be NULL; see above */
 };
 
 /* -EEXIST, -EINVAL (bad name or mode), -ENOTDIR, -ENAMETOOLONG, -ENOMEM. */

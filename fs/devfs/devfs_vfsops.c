@@ -25,7 +25,10 @@ static const struct vnode_ops devfs_dev_ops;
 
 static void devfs_dev_release(void *leaf)
 {
-	kfree(leaf);
+	struct devfs_dev *d = leaf;
+	if (d->ops->release)
+		d->ops->release(d->arg);
+	kfree(d);
 }
 
 static struct vfs_ptree *devfs_tree_get(void)

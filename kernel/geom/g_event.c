@@ -304,6 +304,7 @@ int g_init(void)
 	atomic_store(&g_kicked, false);
 	atomic_store(&g_pending, 0);
 	atomic_store(&g_withering, 0);
+	g_observers_reset();
 	int err = g_io_start();
 	if (err)
 		return err;

@@ -19,6 +19,12 @@ void g_wash(void);
 /* Offer pp to every class (or only to `only` when not NULL). */
 void g_taste_provider(struct g_provider *pp, struct g_class *only);
 bool g_event_thread_self(void);
+/* Tell the observers (g_observer.c) about pp; event thread, topology
+ * locked. Each does nothing when it does not apply (not ready, or not
+ * announced), so callers need not check. */
+void g_observers_ready(struct g_provider *pp);
+void g_observers_gone(struct g_provider *pp);
+void g_observers_reset(void);
 
 int g_io_start(void);
 void g_io_stop(void);

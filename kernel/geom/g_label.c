@@ -8,8 +8,9 @@
  *
  * The label is written by the host tool (geomtool label) or, in the
  * kernel, by `geom LABEL label provider=P name=N` (and removed by `geom
- * LABEL clear provider=P`), which write the sector on the event thread;
- * closing the provider after the write retastes it and the label appears.
+ * LABEL clear provider=P` or `name=N`), which write the sector on the
+ * event thread; closing the provider after the write retastes it and the
+ * label appears (or, cleared, its geom is spoiled and withers).
  */
 #include "g_internal.h"
 #include <errno.h>
@@ -166,12 +167,30 @@ static int g_label_write_meta(struct g_class *mp, struct g_provider *pp,
 	return err;
 }
 
+/* The provider under label/NAME, or NULL. */
+static struct g_provider *g_label_find_labelled(struct g_class *mp, const char *name)
+{
+	char gname[G_NAME_MAX];
+	ksnprintf(gname, sizeof(gname), "label/%s", name);
+	struct g_geom *gp = g_find_geom(mp, gname);
+	struct g_label_softc *sc = gp ? gp->softc : NULL;
+	return sc && sc->cp ? sc->cp->provider : NULL;
+}
+
 /* geom LABEL label provider=md0 name=root
- * geom LABEL clear provider=md0 */
+ * geom LABEL clear provider=md0
+ * geom LABEL clear name=root     (the provider that carries label root) */
 static int g_label_ctlreq(struct g_class *mp, struct g_ctlreq *req)
 {
 	const char *prov = g_ctl_get(req, "provider");
 	struct g_provider *pp = prov ? g_find_provider(prov) : NULL;
+	if (!prov && strcmp(req->verb, "clear") == 0) {
+		const char *name = g_ctl_get(req, "name");
+		pp = name ? g_label_find_labelled(mp, name) : NULL;
+		if (!pp)
+			return g_ctl_error(req, "LABEL: no label %s",
+					   name ? name : "(provider= or name= missing)");
+	}
 	if (!pp)
 		return g_ctl_error(req, "LABEL: no provider %s",
 				   prov ? prov : "(provider= missing)");

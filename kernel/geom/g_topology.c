@@ -79,6 +79,8 @@ struct g_provider *g_new_provider(struct g_geom *gp, const char *fmt, ...)
 
 static void g_new_provider_event(void *arg)
 {
+	/* Observers first, so /dev/md0 exists before md0p1 is tasted. */
+	g_observers_ready(arg);
 	g_taste_provider(arg, NULL);
 }
 
@@ -97,6 +99,8 @@ void g_destroy_provider(struct g_provider *pp)
 	g_topology_assert();
 	VERIFY_MSG(list_empty(&pp->consumers), "destroying provider %s with consumers", pp->name);
 	KASSERT(pp->acr == 0 && pp->acw == 0 && pp->ace == 0);
+	/* Its orphan event, if still queued, is cancelled just below. */
+	g_observers_gone(pp);
 	g_cancel_event(pp);
 	list_del(&pp->link);
 	kfree(pp);
@@ -231,6 +235,7 @@ int g_access(struct g_consumer *cp, int dr, int dw, int de)
 static void g_orphan_event(void *arg)
 {
 	struct g_provider *pp = arg;
+	g_observers_gone(pp);
 	list_for_each_safe(it, &pp->consumers)
 	{
 		struct g_consumer *cp = list_entry(it, struct g_consumer, plink);

@@ -150,8 +150,9 @@ struct g_geom {
 };
 
 enum {
-	G_PF_NEW = 1 << 0,    /* not yet offered for tasting */
-	G_PF_ORPHAN = 1 << 1, /* orphaned: I/O fails with ->error */
+	G_PF_NEW = 1 << 0,	 /* not yet offered for tasting */
+	G_PF_ORPHAN = 1 << 1,	 /* orphaned: I/O fails with ->error */
+	G_PF_ANNOUNCED = 1 << 2, /* observers were told it is ready, not yet gone */
 };
 
 /*
@@ -259,6 +260,41 @@ int g_std_access(struct g_provider *pp, int dr, int dw, int de);
 struct g_class *g_find_class(const char *name);
 struct g_geom *g_find_geom(struct g_class *mp, const char *name);
 struct g_provider *g_find_provider(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Observers: code outside the graph that follows providers coming and  */
+/* going (g_dev.c makes /dev nodes of them) without the core naming it. */
+
+/*
+ * provider_ready(pp) is called once for each provider that has become
+ * ready (sizes set, not orphaned), before it is offered for tasting;
+ * provider_gone(pp) once when that provider is orphaned or destroyed,
+ * whichever comes first. Every ready is followed by exactly one gone for
+ * the same provider while the observer stays registered.
+ *
+ * Contract: both run on the event thread with the topology lock held. They
+ * may read pp (name, sizes) and sleep (kmalloc, other subsystems' mutexes),
+ * but must not take the topology lock again or wait for GEOM (g_open,
+ * g_close, g_ctl, g_waitidle, g_waitfor_event: each would deadlock), must
+ * not change the graph, and must not keep pp after provider_gone returns.
+ * The observer struct must stay valid until unregistered.
+ */
+struct g_observer {
+	const char *name;
+	void (*provider_ready)(struct g_provider *pp, void *arg);
+	void (*provider_gone)(struct g_provider *pp, void *arg);
+	void *arg;
+};
+
+#define G_OBSERVER_MAX 8
+
+/* Register obs and call its provider_ready for every provider that is
+ * ready already. -EEXIST (registered already), -ENOSPC (G_OBSERVER_MAX
+ * reached). May sleep; not from the event thread. */
+int g_observer_register(const struct g_observer *obs);
+/* After it returns no callback of obs runs or is running. -ENOENT when not
+ * registered. May sleep; not from the event thread. */
+int g_observer_unregister(const struct g_observer *obs);
 
 /* ------------------------------------------------------------------ */
 /* Events. The event thread runs them in order, topology locked.       */
@@ -369,6 +405,25 @@ int g_open(const char *name, int r, int w, int e, g_user_orphan_t *orphan, void 
 	   struct g_consumer **cpp);
 /* Close, detach and free a consumer from g_open. May sleep. */
 void g_close(struct g_consumer *cp);
+
+/* ------------------------------------------------------------------ */
+/* /dev nodes (kernel builds, g_dev.c).                                */
+
+/*
+ * Every ready provider is a block device /dev/NAME (S_IFBLK, st_size =
+ * mediasize) until it is orphaned or destroyed. Reads and writes take any
+ * offset and length (partial sectors are read, modified and written back);
+ * a read at or past the end returns 0 bytes, a write there -ENOSPC, and a
+ * transfer that crosses the end is cut short there. An open takes GEOM
+ * access (read, plus write unless O_RDONLY) and fails with GEOM's error
+ * (-EPERM when another consumer holds the provider exclusively, -ENXIO once
+ * it is gone). Its ioctls:
+ */
+#define G_DEV_IOC_MEDIASIZE  0x67640001u /* arg: uint64_t *, bytes */
+#define G_DEV_IOC_SECTORSIZE 0x67640002u /* arg: uint32_t *, bytes */
+/* No arg: g_flush (BIO_FLUSH). The open files of a node share one
+ * consumer, so it is -EPERM only when no open file of the node writes. */
+#define G_DEV_IOC_FLUSH 0x67640003u
 
 /* ------------------------------------------------------------------ */
 /* Control requests (`geom CLASS VERB key=value ...` from the shell).  */

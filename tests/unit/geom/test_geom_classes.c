@@ -229,6 +229,18 @@ START_TEST(test_label_ctl_round_trip)
 	const char *clear[] = {"clear", "provider=md0"};
 	ck_assert_int_eq(g_ctl("LABEL", 2, clear, &sb), 0);
 	ck_assert(gt_wait_provider("label/data", false));
+
+	/* Cleared by the label's name instead of the provider's. */
+	ck_assert_int_eq(g_ctl("LABEL", 3, lab, &sb), 0);
+	ck_assert(gt_wait_provider("label/data", true));
+	g_sbuf_init(&sb, out, sizeof(out));
+	const char *nosuch[] = {"clear", "name=nosuch"};
+	ck_assert_int_eq(g_ctl("LABEL", 2, nosuch, &sb), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(out, "LABEL: no label nosuch"));
+	const char *byname[] = {"clear", "name=data"};
+	ck_assert_int_eq(g_ctl("LABEL", 2, byname, &sb), 0);
+	ck_assert(gt_wait_provider("label/data", false));
+	ck_assert(gt_provider_exists("md0"));
 }
 END_TEST
 

@@ -2,7 +2,8 @@
  * Check suite for the GEOM core with its threads running: building and
  * tearing down the graph, access rules, request checks (misaligned, past
  * the end), cloning and g_std_done with errors, orphaning with I/O in
- * flight, control requests and dumps, and the no-sleep rule of g_down.
+ * flight, control requests and dumps, observers of providers coming and
+ * going, and the no-sleep rule of g_down.
  */
 #include "geom_test.h"
 #include <check.h>
@@ -11,6 +12,7 @@
 #include <karst/thread.h>
 #include <karst/time.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -517,6 +519,150 @@ START_TEST(test_ctl_requests)
 }
 END_TEST
 
+/* An observer that logs "+name" and "-name" lines. */
+struct obs_log {
+	struct mutex lock;
+	char text[4096];
+	size_t len;
+};
+
+static void obs_append(struct obs_log *log, char sign, const char *name)
+{
+	mutex_lock(&log->lock);
+	int n = snprintf(log->text + log->len, sizeof(log->text) - log->len, "%c%s\n", sign, name);
+	if (n > 0 && (size_t)n < sizeof(log->text) - log->len)
+		log->len += (size_t)n;
+	mutex_unlock(&log->lock);
+}
+
+static void obs_ready(struct g_provider *pp, void *arg)
+{
+	ck_assert(g_topology_locked());
+	ck_assert(pp->mediasize > 0 && pp->sectorsize > 0);
+	obs_append(arg, '+', pp->name);
+}
+
+static void obs_gone(struct g_provider *pp, void *arg)
+{
+	ck_assert(g_topology_locked());
+	obs_append(arg, '-', pp->name);
+}
+
+/* Lines of the log equal to sign+name. */
+static int obs_count(struct obs_log *log, char sign, const char *name)
+{
+	char line[G_NAME_MAX + 4];
+	snprintf(line, sizeof(line), "\n%c%s\n", sign, name);
+	int n = 0;
+	mutex_lock(&log->lock);
+	for (const char *p = log->text; (p = strstr(p, line)) != NULL; p++)
+		n++;
+	mutex_unlock(&log->lock);
+	return n;
+}
+
+/* Wait (up to 10 s) for a line to be logged: the washer may report a
+ * provider gone after g_waitidle has returned. */
+static bool obs_wait(struct obs_log *log, char sign, const char *name)
+{
+	uint64_t end = time_ns() + 10 * NSEC_PER_SEC;
+	while (obs_count(log, sign, name) == 0) {
+		if (time_ns() > end)
+			return false;
+		g_waitidle();
+		thread_sleep_ns(NSEC_PER_MSEC);
+	}
+	return true;
+}
+
+static size_t obs_pos(struct obs_log *log, char sign, const char *name)
+{
+	char line[G_NAME_MAX + 4];
+	snprintf(line, sizeof(line), "\n%c%s\n", sign, name);
+	mutex_lock(&log->lock);
+	const char *p = strstr(log->text, line);
+	size_t pos = p ? (size_t)(p - log->text) : SIZE_MAX;
+	mutex_unlock(&log->lock);
+	return pos;
+}
+
+START_TEST(test_observer_sees_providers_come_and_go)
+{
+	static struct obs_log log;
+	memset(&log, 0, sizeof(log));
+	mutex_init(&log.lock, "obs_log");
+	log.text[0] = '\n';
+	log.len = 1;
+	struct g_observer obs = {
+	    .name = "test", .provider_ready = obs_ready, .provider_gone = obs_gone, .arg = &log};
+
+	/* A provider that exists already is announced at registration. */
+	ck_assert_int_eq(g_md_create("ob0", MB, 512, NULL, 0), 0);
+	g_waitidle();
+	ck_assert_int_eq(g_observer_register(&obs), 0);
+	ck_assert_int_eq(obs_count(&log, '+', "ob0"), 1);
+	ck_assert_int_eq(g_observer_register(&obs), -EEXIST);
+
+	/* New providers, and those tasting makes, parents first. */
+	static const uint64_t parts[] = {1024, 1024};
+	uint8_t *img = gt_gpt_image(4 * MB, 512, 2, parts);
+	ck_assert_int_eq(g_md_create("ob1", 4 * MB, 512, img, 4 * MB), 0);
+	free(img);
+	ck_assert(obs_wait(&log, '+', "ob1p2"));
+	ck_assert_int_eq(obs_count(&log, '+', "ob1"), 1);
+	ck_assert_int_eq(obs_count(&log, '+', "ob1p1"), 1);
+	ck_assert(obs_pos(&log, '+', "ob1") < obs_pos(&log, '+', "ob1p1"));
+
+	/* Retasting after a writer closes announces nothing again. */
+	struct g_nop_config cfg = {.seed = 1};
+	ck_assert_int_eq(g_nop_create("ob0", &cfg), 0);
+	ck_assert(obs_wait(&log, '+', "ob0.nop"));
+	struct g_consumer *cp;
+	ck_assert_int_eq(g_open("ob0.nop", 1, 1, 0, NULL, NULL, &cp), 0);
+	uint8_t buf[512] = {1};
+	ck_assert_int_eq(g_write_data(cp, 0, buf, sizeof(buf)), 0);
+	/* Orphaned while open: gone at once, not when closed. */
+	ck_assert_int_eq(g_nop_destroy("ob0.nop", true), 0);
+	ck_assert(obs_wait(&log, '-', "ob0.nop"));
+	g_close(cp);
+	ck_assert(gt_wait_provider("ob0.nop", false));
+	ck_assert_int_eq(obs_count(&log, '+', "ob0"), 1);
+	ck_assert_int_eq(obs_count(&log, '-', "ob0"), 0);
+	ck_assert_int_eq(obs_count(&log, '+', "ob0.nop"), 1);
+
+	/* Destroyed from the event thread: the washer frees the providers
+	 * before their orphan events run; each is still reported once. */
+	char out[1024];
+	struct g_sbuf sb;
+	g_sbuf_init(&sb, out, sizeof(out));
+	const char *mdd[] = {"destroy", "name=ob1"};
+	ck_assert_int_eq(g_ctl("MD", 2, mdd, &sb), 0);
+	ck_assert(gt_wait_provider("ob1", false));
+	ck_assert(obs_wait(&log, '-', "ob1"));
+	ck_assert(obs_wait(&log, '-', "ob1p1"));
+	ck_assert(obs_wait(&log, '-', "ob1p2"));
+	ck_assert_int_eq(g_md_destroy("ob0", false), 0);
+	ck_assert(obs_wait(&log, '-', "ob0"));
+	g_waitidle();
+	static const char *const names[] = {"ob0", "ob0.nop", "ob1", "ob1p1", "ob1p2"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ck_assert_int_eq(obs_count(&log, '+', names[i]), 1);
+		ck_assert_int_eq(obs_count(&log, '-', names[i]), 1);
+	}
+
+	/* Unregistered: told nothing more. */
+	ck_assert_int_eq(g_observer_unregister(&obs), 0);
+	ck_assert_int_eq(g_observer_unregister(&obs), -ENOENT);
+	ck_assert_int_eq(g_md_create("ob2", MB, 512, NULL, 0), 0);
+	ck_assert(gt_wait_provider("ob2", true));
+	ck_assert_int_eq(g_md_destroy("ob2", false), 0);
+	ck_assert(gt_wait_provider("ob2", false));
+	ck_assert_int_eq(obs_count(&log, '+', "ob2"), 0);
+	ck_assert_int_eq(obs_count(&log, '-', "ob2"), 0);
+	mutex_destroy(&log.lock);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("geom_core");
@@ -530,6 +676,7 @@ int main(void)
 	tcase_add_test(tc, test_orphan_with_io_in_flight);
 	tcase_add_test(tc, test_orphan_racing_stream);
 	tcase_add_test(tc, test_ctl_requests);
+	tcase_add_test(tc, test_observer_sees_providers_come_and_go);
 	suite_add_tcase(s, tc);
 	/* The panicking tests leave the threads running: no teardown. */
 	TCase *tp = tcase_create("nosleep");

@@ -178,7 +178,7 @@ END_TEST
 struct fakedev {
 	char data[64];
 	size_t len;
-	int opens, closes;
+	int opens, closes, releases;
 	unsigned long last_ioctl;
 	bool fail_open;
 };
@@ -308,6 +308,40 @@ START_TEST(test_devfs_devices)
 }
 END_TEST
 
+static void fd_release(void *arg)
+{
+	((struct fakedev *)arg)->releases++;
+}
+
+static const struct devfs_ops fake_rel_ops = {
+    .mode = S_IFBLK | 0600,
+    .read = fd_read,
+    .size = fd_size,
+    .release = fd_release,
+};
+
+/* release comes once the name is gone and no vnode holds the device. */
+START_TEST(test_devfs_release)
+{
+	static struct fakedev d;
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(devfs_register("rel", &fake_rel_ops, &d), 0);
+	ck_assert_int_eq(devfs_unregister("rel"), 0);
+	ck_assert_int_eq(d.releases, 1);
+
+	ck_assert_int_eq(devfs_register("rel", &fake_rel_ops, &d), 0);
+	int fd = vfs_open("/dev/rel", O_RDONLY, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(devfs_unregister("rel"), 0);
+	ck_assert_int_eq(d.releases, 1); /* still open */
+	struct vfs_stat st;
+	ck_assert_int_eq(vfs_fstat(fd, &st), 0);
+	ck_assert_uint_eq(st.st_size, 1 << 20);
+	vfs_close(fd);
+	ck_assert_int_eq(d.releases, 2);
+}
+END_TEST
+
 START_TEST(test_devfs_null_zero)
 {
 	int fd = vfs_open("/dev/zero", O_RDWR, 0);
@@ -363,6 +397,7 @@ TCase *tcase_devfs(void)
 	TCase *tc = tcase_create("devfs");
 	tcase_add_checked_fixture(tc, pseudo_setup, vt_teardown);
 	tcase_add_test(tc, test_devfs_devices);
+	tcase_add_test(tc, test_devfs_release);
 	tcase_add_test(tc, test_devfs_null_zero);
 	tcase_add_test(tc, test_pseudo_umount_busy);
 	return tc;
