@@ -7,7 +7,7 @@
 #   make format         clang-format every source file
 #   make kernel         build the kernel image only
 #   make bench          print the benchmark figures (never fails on speed):
-#                       kernels under TCG (sched, vfs), host ARC/VFS/GEOM
+#                       kernels under TCG (sched, vfs, blk), host ARC/VFS/GEOM
 #   make coverage       line coverage of fs/vfs by its host suite (gcovr)
 #
 # Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
@@ -82,9 +82,9 @@ check-kernel: deps
 bench: deps
 	$(call build_kernel,x86_64,release)
 	$(call build_kernel,aarch64,release)
-	@tools/karst-bench
 	@cmake -S . -B build/host-release -DKARST_ARCH=host -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build build/host-release -j $(JOBS) --target arcsim vfs_bench bench_geom >/dev/null
+	@cmake --build build/host-release -j $(JOBS) --target arcsim vfs_bench bench_geom geomtool >/dev/null
+	@tools/karst-bench
 	@echo "== host (release): ARC"
 	@build/host-release/tools/arcsim/arcsim --bench
 	@echo "== host (release): ARC, LRU and OPT on ../shared/traces/cloudPhysicsIO.txt"

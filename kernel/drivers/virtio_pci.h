@@ -1,0 +1,51 @@
+/*
+ * The virtio 1.x modern PCI transport (kernel only).
+ *
+ * vpci_open() finds the device's virtio capabilities (common, notify, ISR,
+ * device-specific configuration, shared-memory regions such as virtio-fs's
+ * DAX window, honouring their offsets and lengths), resets the device and
+ * acknowledges it. The driver then negotiates features (VERSION_1 is
+ * required), sets up its queues, and calls vpci_driver_ok(). Completions
+ * come by interrupt: one MSI-X vector per queue where the platform has
+ * MSI, or the INTx line with the ISR register otherwise; either way the
+ * queue's handler runs in interrupt context.
+ *
+ * Calls other than the handlers are for thread context at probe time.
+ */
+#ifndef KARST_VIRTIO_PCI_H
+#define KARST_VIRTIO_PCI_H
+
+#include <karst/pci.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct virtq;
+struct vpci;
+
+#define VPCI_MAX_QUEUES 8
+#define VPCI_MAX_SHM	4
+
+int vpci_open(struct pci_dev *pd, struct vpci **out);
+uint64_t vpci_device_features(struct vpci *v);
+/* Offer `features` (a subset of the device's); -EIO when the device
+ * refuses them (FEATURES_OK does not stick), -ENOTSUP without VERSION_1. */
+int vpci_set_features(struct vpci *v, uint64_t features);
+uint64_t vpci_features(const struct vpci *v);
+/* The device-specific configuration structure (read with the le helpers
+ * of virtio.h); NULL when the device has none. */
+volatile void *vpci_device_cfg(struct vpci *v);
+/* Create queue `index` with up to max_size entries (0: the device's size);
+ * handler(arg) runs from the queue's interrupt. */
+struct virtq *vpci_setup_queue(struct vpci *v, unsigned index, unsigned max_size,
+			       void (*handler)(void *arg), void *arg);
+unsigned vpci_num_queues(struct vpci *v);
+void vpci_driver_ok(struct vpci *v);
+/* Shared-memory region `id` (virtio-fs's DAX window is id 0): its physical
+ * address and length, as the capability gives them. -ENOENT when absent. */
+int vpci_shm(struct vpci *v, uint8_t id, uint64_t *pa, uint64_t *len);
+/* Put the device back in reset (on failure or detach). */
+void vpci_reset(struct vpci *v);
+/* "MSI-X" or "INTx", for messages. */
+const char *vpci_irq_kind(const struct vpci *v);
+
+#endif
