@@ -63,7 +63,9 @@ void kmain(struct boot_info *bi)
 	printk("\nkarst %s (%s build, %s) on %s\n", KARST_VERSION, KARST_BUILD_KIND,
 	       KARST_ARCH_NAME, bi->machine ? bi->machine : "unknown machine");
 	printk("command line: %s\n", boot_cmdline);
+	uint64_t t_kmain = arch_time_ns();
 	kmem_init(bi);
+	uint64_t t_kmem = arch_time_ns();
 	sched_init();
 	arch_irq_enable();
 	cmdline_parse(boot_cmdline);
@@ -76,8 +78,10 @@ void kmain(struct boot_info *bi)
 	printk("memory: %lu MiB RAM in %d ranges, %lu MiB free\n",
 	       (unsigned long)(kmem_ram_found() >> 20), bi->nram,
 	       (unsigned long)(ps.free_pages >> (20 - PAGE_SHIFT)));
-	printk("karst: ready in %lu.%03lu ms\n", (unsigned long)(us / 1000),
-	       (unsigned long)(us % 1000));
+	printk("karst: ready in %lu.%03lu ms (arch boot %lu us, memory %lu us, inits %lu us)\n",
+	       (unsigned long)(us / 1000), (unsigned long)(us % 1000),
+	       (unsigned long)(t_kmain / 1000), (unsigned long)((t_kmem - t_kmain) / 1000),
+	       (unsigned long)(us - t_kmem / 1000));
 
 	if (test_pattern[0]) {
 		int failed = ktest_run(test_pattern);

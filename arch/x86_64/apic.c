@@ -88,12 +88,12 @@ void x86_apic_init(void)
 	lapic_w(LAPIC_ESR, 0);
 	lapic_w(LAPIC_EOI, 0);
 
-	/* Measure the timer against the TSC-based clock: 2 ms. */
+	/* Measure the timer against the TSC-based clock: 1 ms. */
 	lapic_w(LAPIC_TDCR, 0x3);
 	lapic_w(LAPIC_LVT_TMR, (1 << 16) | VEC_TIMER);
 	lapic_w(LAPIC_TMICT, 0xffffffff);
 	uint64_t t0 = arch_time_ns();
-	while (arch_time_ns() - t0 < 2000000)
+	while (arch_time_ns() - t0 < 1000000)
 		__asm__ __volatile__("pause");
 	uint32_t left = lapic_r(LAPIC_TMCCT);
 	uint64_t dt = arch_time_ns() - t0;

@@ -23,7 +23,7 @@ static uint64_t calibrate_hpet(void)
 		return 0;
 	hpet[0x10 / 8] |= 1; /* ENABLE_CNF */
 	uint64_t h0 = hpet[0xf0 / 8], t0 = rdtsc();
-	uint64_t ticks = 2000000000000ULL / period_fs; /* 2 ms */
+	uint64_t ticks = 1000000000000ULL / period_fs; /* 1 ms */
 	while (hpet[0xf0 / 8] - h0 < ticks)
 		__asm__ __volatile__("pause");
 	uint64_t h1 = hpet[0xf0 / 8], t1 = rdtsc();
