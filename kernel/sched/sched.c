@@ -96,10 +96,12 @@ void schedule(void)
 	unsigned long f = arch_irq_save();
 	struct thread *prev = current;
 	need_resched = false;
-	if (prev->state == TS_RUNNING && prev != idle_thread) {
-		/* Preempted or yielding: behind the others of its priority. */
+	if (prev->state == TS_RUNNING) {
+		/* Preempted or yielding: behind the others of its priority (the
+		 * idle thread is never queued: it runs when nothing else can). */
 		prev->state = TS_READY;
-		runq_add(prev);
+		if (prev != idle_thread)
+			runq_add(prev);
 	}
 	struct thread *next = runq_best();
 	if (next)

@@ -359,6 +359,11 @@ KTEST(sched_join_and_cpu_time)
 	KT_EXPECT(thread_join(thread_self()) == -EDEADLK);
 }
 
+static void count_running(const struct thread *t, void *arg)
+{
+	*(int *)arg += t->state == TS_RUNNING;
+}
+
 KTEST(sched_idle_cpu_is_halted)
 {
 	uint64_t idle0 = sched_idle_ns(), t0 = time_ns();
