@@ -373,6 +373,10 @@ KTEST(sched_idle_cpu_is_halted)
 	KT_EXPECT(idle * 10 >= wall * 8);
 	printk("    idle %lu of %lu us\n", (unsigned long)(idle / 1000),
 	       (unsigned long)(wall / 1000));
+	/* The idle thread ran and was switched out: one thread is running. */
+	int running = 0;
+	sched_for_each_thread(count_running, &running);
+	KT_EXPECT(running == 1);
 }
 
 #ifdef KARST_DEBUG
