@@ -101,6 +101,23 @@ size_t pa_add_region(struct page_allocator *pa, void *virt, uint64_t phys, size_
 	return m;
 }
 
+void pa_set_low_watermark(struct page_allocator *pa, size_t pages, void (*fn)(void *arg), void *arg)
+{
+	spin_lock(&pa->lock);
+	pa->low_fn = fn;
+	pa->low_arg = arg;
+	pa->low_pages = pages;
+	spin_unlock(&pa->lock);
+}
+
+/* After the lock is dropped: tell the low-memory hook, if memory is low. */
+static void pa_check_low(struct page_allocator *pa, bool failed, size_t free_pages)
+{
+	void (*fn)(void *) = READ_ONCE(pa->low_fn);
+	if (fn && (failed || free_pages < READ_ONCE(pa->low_pages)))
+		fn(READ_ONCE(pa->low_arg));
+}
+
 struct page *pa_alloc(struct page_allocator *pa, unsigned int order)
 {
 	if (order > PA_MAX_ORDER)
@@ -112,6 +129,7 @@ struct page *pa_alloc(struct page_allocator *pa, unsigned int order)
 	if (o > PA_MAX_ORDER) {
 		pa->st.failures++;
 		spin_unlock(&pa->lock);
+		pa_check_low(pa, true, 0);
 		return NULL;
 	}
 	struct page *pg = list_entry(pa->free[o].next, struct page, link);
@@ -125,7 +143,9 @@ struct page *pa_alloc(struct page_allocator *pa, unsigned int order)
 	pg->flags = PG_ALLOC;
 	pg->order = (uint8_t)order;
 	pa->st.allocs++;
+	size_t free_pages = pa->st.free_pages;
 	spin_unlock(&pa->lock);
+	pa_check_low(pa, false, free_pages);
 	return pg;
 }
 

@@ -3,23 +3,82 @@
  * give memory back register here; reclaim_memory() asks them in
  * registration order until enough is freed. The list is guarded by a
  * mutex: callers and reclaimers may sleep.
+ *
+ * The reclaim thread (reclaimd) does it by itself: the page allocator
+ * calls reclaim_wake() when an allocation leaves fewer pages free than the
+ * low watermark (1/64 of memory), and reclaimd asks the reclaimers for
+ * enough to get back to the high watermark (twice the low one), then
+ * tells them memory is low if they could not.
  */
+#include <karst/arch.h>
 #include <karst/init.h>
+#include <karst/kmem_kernel.h>
 #include <karst/printk.h>
 #include <karst/reclaim.h>
+#include <karst/sched.h>
 #include <karst/shell.h>
 #include <karst/sync.h>
 #include <stdlib.h>
 
 static struct list_node reclaimers = LIST_HEAD_INIT(reclaimers);
 static struct mutex reclaim_lock;
+static struct waitq reclaimd_wq;
+static volatile bool reclaim_wanted;
+static size_t low_pages, high_pages;
+static uint64_t reclaimd_runs, reclaimd_freed;
+
+/* The page allocator's low-memory hook: any context, just a wakeup. */
+static void reclaim_wake(void *arg)
+{
+	if (!reclaim_wanted) {
+		reclaim_wanted = true;
+		wq_wake_one(&reclaimd_wq);
+	}
+}
+
+static void reclaimd(void *arg)
+{
+	for (;;) {
+		unsigned long f = arch_irq_save();
+		while (!reclaim_wanted)
+			wq_sleep(&reclaimd_wq, 0);
+		arch_irq_restore(f);
+		struct pa_stats st;
+		pa_get_stats(&kernel_pa, &st);
+		if (st.free_pages < high_pages) {
+			size_t want = (high_pages - st.free_pages) * PAGE_SIZE;
+			size_t got = reclaim_memory(want);
+			reclaimd_runs++;
+			reclaimd_freed += got;
+			if (got < want)
+				reclaim_lowmem();
+		}
+		reclaim_wanted = false;
+	}
+}
 
 static int reclaim_init(void)
 {
 	mutex_init(&reclaim_lock, "reclaim");
+	wq_init(&reclaimd_wq);
+	struct pa_stats st;
+	pa_get_stats(&kernel_pa, &st);
+	low_pages = MAX(st.total_pages / 64, (size_t)256);
+	high_pages = 2 * low_pages;
+	if (!thread_create("reclaimd", reclaimd, NULL, THREAD_PRIO_HIGH))
+		return -12;
+	pa_set_low_watermark(&kernel_pa, low_pages, reclaim_wake, NULL);
 	return 0;
 }
 KARST_INIT(INIT_EARLY, reclaim_init);
+
+void reclaim_stats(uint64_t *runs, uint64_t *freed, size_t *low, size_t *high)
+{
+	*runs = reclaimd_runs;
+	*freed = reclaimd_freed;
+	*low = low_pages;
+	*high = high_pages;
+}
 
 void reclaim_register(struct reclaimer *r)
 {
@@ -70,8 +129,15 @@ static int cmd_reclaim(int argc, char **argv)
 		shell_printf("told every reclaimer that memory is low\n");
 		return 0;
 	}
+	if (argc == 1) {
+		shell_printf(
+		    "reclaimd: %lu runs, %lu bytes freed; watermarks low %lu high %lu pages\n",
+		    (unsigned long)reclaimd_runs, (unsigned long)reclaimd_freed,
+		    (unsigned long)low_pages, (unsigned long)high_pages);
+		return 0;
+	}
 	if (argc != 2) {
-		printk("usage: reclaim BYTES | reclaim lowmem\n");
+		printk("usage: reclaim [BYTES | lowmem]\n");
 		return 2;
 	}
 	size_t want = (size_t)strtoull(argv[1], NULL, 0);
@@ -79,4 +145,5 @@ static int cmd_reclaim(int argc, char **argv)
 		     (unsigned long)want);
 	return 0;
 }
-SHELL_CMD("reclaim", cmd_reclaim, "reclaim BYTES | lowmem: ask caches to give memory back");
+SHELL_CMD("reclaim", cmd_reclaim,
+	  "reclaim [BYTES | lowmem]: reclaimd figures, or ask caches for memory back");

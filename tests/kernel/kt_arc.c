@@ -7,9 +7,12 @@
 #include <arc.h>
 #include <errno.h>
 #include <karst/kmem.h>
+#include <karst/kmem_kernel.h>
 #include <karst/ktest.h>
+#include <karst/printk.h>
 #include <karst/reclaim.h>
 #include <karst/thread.h>
+#include <karst/time.h>
 #include <string.h>
 #include <vfs.h>
 
@@ -142,4 +145,58 @@ KTEST(arc_kernel_arcstats_in_proc)
 	KT_EXPECT(strstr(buf, "\nc_max ") != NULL);
 	KT_EXPECT(strstr(buf, "\nmfu_ghost_hits ") != NULL);
 	kfree(buf);
+}
+
+static int fill_pattern(void *arg, const struct arc_key *key, void *dst, size_t lsize)
+{
+	memset(dst, (int)key->w[0], lsize);
+	return 0;
+}
+
+KTEST(arc_shrinks_under_memory_pressure)
+{
+	struct arc *a;
+	struct arc_config cfg = {.name = "kt_arc_pressure", .c_max = 64ULL << 20};
+	KT_ASSERT(arc_create(&cfg, &a) == 0);
+	arc_register_reclaim(a);
+	for (uint64_t k = 1; k <= 48 * 16; k++) { /* 48 MiB of 64 KiB blocks */
+		struct arc_key key = {{k, 9, 9, 0}};
+		struct arc_buf *b;
+		KT_ASSERT(arc_read(a, &key, 65536, 0, fill_pattern, NULL, &b) == 0);
+		arc_buf_release(a, b);
+	}
+	struct arc_stats before, after;
+	arc_stats_get(a, &before);
+	KT_EXPECT(before.size >= (40ULL << 20));
+	uint64_t runs0, freed0, runs1, freed1;
+	size_t low, high;
+	reclaim_stats(&runs0, &freed0, &low, &high);
+	/* Take 2 MiB blocks until the allocator is below its low watermark. */
+	void *head = NULL;
+	struct pa_stats st;
+	pa_get_stats(&kernel_pa, &st);
+	while (st.free_pages > low / 2) {
+		void *p = page_alloc(9);
+		if (!p)
+			break;
+		*(void **)p = head;
+		head = p;
+		pa_get_stats(&kernel_pa, &st);
+	}
+	thread_sleep_ns(200 * NSEC_PER_MSEC); /* reclaimd runs at high priority */
+	reclaim_stats(&runs1, &freed1, &low, &high);
+	arc_stats_get(a, &after);
+	KT_EXPECT(runs1 > runs0);
+	KT_EXPECT(freed1 > freed0);
+	KT_EXPECT(after.c < before.c);
+	KT_EXPECT(after.size < before.size);
+	printk("    reclaimd freed %lu KiB; ARC %lu -> %lu KiB\n",
+	       (unsigned long)((freed1 - freed0) >> 10), (unsigned long)(before.size >> 10),
+	       (unsigned long)(after.size >> 10));
+	while (head) {
+		void *next = *(void **)head;
+		page_free(head, 9);
+		head = next;
+	}
+	arc_destroy(a);
 }

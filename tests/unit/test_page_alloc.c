@@ -196,6 +196,36 @@ START_TEST(test_two_zones_do_not_merge)
 }
 END_TEST
 
+static int low_calls;
+
+static void on_low(void *arg)
+{
+	low_calls++;
+	ck_assert_ptr_eq(arg, &pa);
+}
+
+START_TEST(test_low_watermark_hook)
+{
+	size_t n = add_arena();
+	pa_set_low_watermark(&pa, 100, on_low, &pa);
+	low_calls = 0;
+	struct page *pg;
+	size_t got = 0;
+	/* Above the watermark: no calls. */
+	while (got < n - 100 && (pg = pa_alloc(&pa, 0)) != NULL)
+		got++;
+	ck_assert_int_eq(low_calls, 0);
+	/* Below it every allocation calls, and so does a failure. */
+	ck_assert_ptr_nonnull(pa_alloc(&pa, 0));
+	ck_assert_int_eq(low_calls, 1);
+	while (pa_alloc(&pa, 0) != NULL)
+		;
+	int before = low_calls;
+	ck_assert_ptr_null(pa_alloc(&pa, 0));
+	ck_assert_int_eq(low_calls, before + 1);
+}
+END_TEST
+
 START_TEST(test_double_free_panics)
 {
 	add_arena();
@@ -218,6 +248,7 @@ int main(void)
 	tcase_add_test(tc, test_run_exact_size);
 	tcase_add_test(tc, test_small_and_unaligned_regions);
 	tcase_add_test(tc, test_two_zones_do_not_merge);
+	tcase_add_test(tc, test_low_watermark_hook);
 	tcase_add_test_raise_signal(tc, test_double_free_panics, SIGABRT);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -69,6 +69,11 @@ struct page_allocator {
 	struct pa_zone zones[PA_MAX_ZONES];
 	int nzones;
 	struct pa_stats st;
+	/* Low-memory hook: called after an allocation leaves fewer than
+	 * low_pages free, or fails. */
+	size_t low_pages;
+	void (*low_fn)(void *arg);
+	void *low_arg;
 };
 
 void pa_init(struct page_allocator *pa);
@@ -91,6 +96,14 @@ uint64_t pa_page_to_phys(const struct page_allocator *pa, const struct page *pg)
 /* The struct page of the frame holding virt, or NULL when not managed. */
 struct page *pa_virt_to_page(const struct page_allocator *pa, const void *virt);
 void pa_get_stats(struct page_allocator *pa, struct pa_stats *out);
+/*
+ * Call fn(arg) whenever an allocation leaves fewer than `pages` pages free
+ * or fails (the kernel wakes its reclaim thread). fn runs in the
+ * allocating context, without the allocator's lock, possibly in an
+ * interrupt handler or under spinlocks: it must only wake someone.
+ */
+void pa_set_low_watermark(struct page_allocator *pa, size_t pages, void (*fn)(void *arg),
+			  void *arg);
 
 /* Smallest order whose block holds npages. */
 unsigned int pa_order_for(size_t npages);

@@ -12,6 +12,7 @@
 
 #include <karst/list.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct reclaimer {
 	const char *name;
@@ -27,5 +28,9 @@ void reclaim_unregister(struct reclaimer *r);
 size_t reclaim_memory(size_t bytes);
 /* Tell every registered reclaimer that memory is low. */
 void reclaim_lowmem(void);
+#ifdef KARST_KERNEL
+/* The reclaim thread's figures (kernel only). */
+void reclaim_stats(uint64_t *runs, uint64_t *freed, size_t *low_pages, size_t *high_pages);
+#endif
 
 #endif
