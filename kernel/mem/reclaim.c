@@ -1,10 +1,6 @@
 /*
- * The kernel's reclaimer registry (<karst/reclaim.h>): caches that can
- * give memory back register here; reclaim_memory() asks them in
- * registration order until enough is freed. The list is guarded by a
- * mutex: callers and reclaimers may sleep.
- *
- * The reclaim thread (reclaimd) does it by itself: the page allocator
+ * The reclaim thread (reclaimd), over the reclaimer registry of
+ * reclaim_registry.c: the page allocator
  * calls reclaim_wake() when an allocation leaves fewer pages free than the
  * low watermark (1/64 of memory), and reclaimd asks the reclaimers for
  * enough to get back to the high watermark (twice the low one), then
@@ -20,8 +16,6 @@
 #include <karst/sync.h>
 #include <stdlib.h>
 
-static struct list_node reclaimers = LIST_HEAD_INIT(reclaimers);
-static struct mutex reclaim_lock;
 static struct waitq reclaimd_wq;
 static volatile bool reclaim_wanted;
 static size_t low_pages, high_pages;
@@ -59,7 +53,6 @@ static void reclaimd(void *arg)
 
 static int reclaim_init(void)
 {
-	mutex_init(&reclaim_lock, "reclaim");
 	wq_init(&reclaimd_wq);
 	struct pa_stats st;
 	pa_get_stats(&kernel_pa, &st);
@@ -78,48 +71,6 @@ void reclaim_stats(uint64_t *runs, uint64_t *freed, size_t *low, size_t *high)
 	*freed = reclaimd_freed;
 	*low = low_pages;
 	*high = high_pages;
-}
-
-void reclaim_register(struct reclaimer *r)
-{
-	mutex_lock(&reclaim_lock);
-	list_add_tail(&reclaimers, &r->link);
-	mutex_unlock(&reclaim_lock);
-}
-
-void reclaim_unregister(struct reclaimer *r)
-{
-	mutex_lock(&reclaim_lock);
-	list_del(&r->link);
-	mutex_unlock(&reclaim_lock);
-}
-
-size_t reclaim_memory(size_t bytes)
-{
-	size_t freed = 0;
-	mutex_lock(&reclaim_lock);
-	list_for_each(it, &reclaimers)
-	{
-		struct reclaimer *r = list_entry(it, struct reclaimer, link);
-		if (freed >= bytes)
-			break;
-		if (r->reclaim)
-			freed += r->reclaim(r->arg, bytes - freed);
-	}
-	mutex_unlock(&reclaim_lock);
-	return freed;
-}
-
-void reclaim_lowmem(void)
-{
-	mutex_lock(&reclaim_lock);
-	list_for_each(it, &reclaimers)
-	{
-		struct reclaimer *r = list_entry(it, struct reclaimer, link);
-		if (r->lowmem)
-			r->lowmem(r->arg);
-	}
-	mutex_unlock(&reclaim_lock);
 }
 
 static int cmd_reclaim(int argc, char **argv)

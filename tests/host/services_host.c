@@ -1,12 +1,12 @@
 /*
  * Host implementation of the remaining kernel services: memory (on libc's
  * allocator, so AddressSanitizer sees every kernel allocation), time,
- * printing, panics and the reclaim registry.
+ * printing and panics. (The reclaim registry is portable:
+ * kernel/mem/reclaim_registry.c, in karst_mem.)
  */
 #include <karst/kmem.h>
 #include <karst/param.h>
 #include <karst/printk.h>
-#include <karst/reclaim.h>
 #include <karst/sync.h>
 #include <karst/time.h>
 #include <pthread.h>
@@ -101,50 +101,4 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 	abort();
-}
-
-/* Reclaim registry: a list under a lock, walked in registration order. */
-static struct list_node reclaimers = LIST_HEAD_INIT(reclaimers);
-static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void reclaim_register(struct reclaimer *r)
-{
-	pthread_mutex_lock(&reclaim_lock);
-	list_add_tail(&reclaimers, &r->link);
-	pthread_mutex_unlock(&reclaim_lock);
-}
-
-void reclaim_unregister(struct reclaimer *r)
-{
-	pthread_mutex_lock(&reclaim_lock);
-	list_del(&r->link);
-	pthread_mutex_unlock(&reclaim_lock);
-}
-
-size_t reclaim_memory(size_t bytes)
-{
-	size_t freed = 0;
-	pthread_mutex_lock(&reclaim_lock);
-	list_for_each(it, &reclaimers)
-	{
-		struct reclaimer *r = list_entry(it, struct reclaimer, link);
-		if (freed >= bytes)
-			break;
-		if (r->reclaim)
-			freed += r->reclaim(r->arg, bytes - freed);
-	}
-	pthread_mutex_unlock(&reclaim_lock);
-	return freed;
-}
-
-void reclaim_lowmem(void)
-{
-	pthread_mutex_lock(&reclaim_lock);
-	list_for_each(it, &reclaimers)
-	{
-		struct reclaimer *r = list_entry(it, struct reclaimer, link);
-		if (r->lowmem)
-			r->lowmem(r->arg);
-	}
-	pthread_mutex_unlock(&reclaim_lock);
 }
