@@ -59,8 +59,12 @@ static __noreturn void panic_v(const struct trap_frame *tf, const char *fmt, va_
 {
 	char msg[256];
 	kfmt_vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (!tf)
-		ktest_catch_panic(msg); /* returns unless a test expects this panic */
+	/* Returns unless a test expects this panic. A trap-raised panic
+	 * (tf != NULL) counts too: a synchronous fault in thread context runs
+	 * on the thread's stack with no interrupt nesting, so the test's
+	 * setjmp frame is still below it and longjmp abandons the trap frame.
+	 * Faults inside interrupt handlers are refused by in_interrupt(). */
+	ktest_catch_panic(msg);
 	arch_irq_save();
 	if (atomic_fetch_add(&panicking, 1)) {
 		printk_emergency("\n*** nested panic, powering off\n");

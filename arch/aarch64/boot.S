@@ -126,7 +126,7 @@ at_el1:
 
 	.section .bss
 	.p2align 12
-	.globl boot_l1_lo, boot_l1_hi
+	.globl boot_l0_hi, boot_l1_lo, boot_l1_hi
 boot_l0_lo:	.skip 4096
 boot_l0_hi:	.skip 4096
 boot_l1_lo:	.skip 4096

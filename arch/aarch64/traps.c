@@ -2,17 +2,42 @@
  * aarch64 synchronous exceptions and stray interrupts: decode ESR_EL1 and
  * FAR_EL1 and panic with the trap frame. Data and instruction aborts name
  * the fault (translation, access flag, permission, alignment) and its
- * level, and say so when the address is in the null page. The VM layer
- * will claim the aborts it can resolve.
+ * level, and say so when the address is in the null page. Access-flag
+ * and first-write faults in the runtime mapping region (<karst/vm.h>) are
+ * resolved on a fast path and retried; every other abort panics.
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
 #include <karst/arch.h>
 #include <karst/console.h>
 #include <karst/printk.h>
+#include <karst/vm.h>
 
 bool aarch64_poweroff_in_progress(void);
 void aarch64_irq(struct trap_frame *tf);
+
+/*
+ * The fast path of data and instruction aborts: an access-flag fault (DFSC
+ * 0b0010LL, any level) or a write permission fault (DFSC 0b0011LL, WnR) on
+ * a software-writable clean page of the runtime mapping region. True when
+ * vm_kernel_fault_fast fixed the entry; the barriers make the new entry
+ * visible before the instruction is retried. No lock, no allocation.
+ */
+static bool abort_fast_path(const struct trap_frame *tf, bool data)
+{
+	unsigned dfsc = (unsigned)tf->esr & 0x3f;
+	bool wnr = data && (tf->esr & (1 << 6)) && !(tf->esr & (1 << 8)); /* not CM */
+	bool ok;
+	if ((dfsc & 0x3c) == 0x08 && (dfsc & 3) != 0)
+		ok = vm_kernel_fault_fast(tf->far, wnr, VM_FAULT_ACCESS);
+	else if ((dfsc & 0x3c) == 0x0c && (dfsc & 3) != 0 && wnr)
+		ok = vm_kernel_fault_fast(tf->far, true, VM_FAULT_DIRTY);
+	else
+		return false;
+	if (ok)
+		__asm__ __volatile__("dsb ishst; isb" ::: "memory");
+	return ok;
+}
 
 static const char *fault_name(unsigned dfsc)
 {
@@ -53,6 +78,8 @@ void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 	}
 	if (ec == 0x24 || ec == 0x25 || ec == 0x20 || ec == 0x21) {
 		bool data = ec == 0x24 || ec == 0x25;
+		if (abort_fast_path(tf, data))
+			return;
 		unsigned dfsc = (unsigned)tf->esr & 0x3f;
 		const char *what = !data		  ? "executing"
 				   : (tf->esr & (1 << 6)) ? "writing"

@@ -13,7 +13,9 @@
  * Inside a test, KT_EXPECT(cond) records a failure and goes on; KT_ASSERT
  * records it and returns from the test. KT_EXPECT_PANIC(stmt) runs stmt
  * and expects it to panic (from thread context, not from an interrupt
- * handler): the panic is reported, execution resumes after the macro, and
+ * handler; a panic raised by a synchronous fault of the statement itself,
+ * such as a page fault, counts): the panic is reported, execution resumes
+ * after the macro, and
  * the run goes on; no panic is a failure. The statement must not hold
  * spinlocks when it panics (interrupts are restored as they were).
  */
