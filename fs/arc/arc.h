@@ -76,7 +76,8 @@ struct arc_config {
 	uint64_t c_min;		/* bytes; 0 = c_max / 8 */
 	uint64_t c_init;	/* initial c; 0 = c_max */
 	unsigned hash_log2;	/* log2 of hash buckets; 0 = from c_max */
-	unsigned nsublists;	/* list shards per state, a power of two; 0 = 16 */
+	unsigned nsublists;	/* ignored (every hash stripe has its own list shard of
+				 * each state); still must be 0 or a power of two <= 256 */
 	unsigned shrink_shift;	/* arc_lowmem() takes c >> shrink_shift; 0 = 5 */
 	uint64_t grow_retry_ns; /* no growth this long after a shrink; 0 = 5 s */
 	bool compress;		/* lz4-compress plain fills when it saves >= 1/8 */

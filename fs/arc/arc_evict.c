@@ -31,8 +31,9 @@
  * shrink happened less than grow_retry_ns ago.
  *
  * Locking: everything here runs under evict_lock with no stripe lock held;
- * eviction takes a sublist lock, trylocks the victim's stripe, and frees
- * under the stripe lock. May sleep (mutexes); never allocates.
+ * eviction locks the victim's stripe (arc_list_take_lru() returns it
+ * locked) and frees under the stripe lock. May sleep (mutexes); never
+ * allocates.
  */
 #include "arc_impl.h"
 #include <karst/kmem.h>

@@ -18,8 +18,6 @@
 #include <karst/printk.h>
 #include <string.h>
 
-#define ARC_NSTRIPES_MAX 1024
-
 static inline uint64_t rotl64(uint64_t x, int r)
 {
 	return (x << r) | (x >> (64 - r));

@@ -3,26 +3,55 @@
  *
  * Locks, in the order they are taken:
  *
- *   arc->evict_lock   mutex: the adaptive state (c, p, no_grow) and every
+ *   arc->evict_lock   mutex: the adaptive state (c, p, no_grow), every
  *                     decision that moves buffers between states on a miss,
- *                     an eviction or a shrink. Hits never take it.
+ *                     an eviction or a shrink, and the eviction heaps (see
+ *                     below). Hits never take it.
  *   stripe->lock      mutex, one per group of hash buckets: the chains of
- *                     those buckets and every field of their headers
- *                     (state, refs, shares, flags, data). Waiters for a
+ *                     those buckets, every field of their headers (state,
+ *                     refs, shares, flags, data, stamp, link) and the
+ *                     stripe's own list shard of each state. Waiters for a
  *                     fill sleep on stripe->cv.
- *   sublist->lock     spinlock: one shard of a state's LRU list.
  *
- * Eviction walks lists in the other direction (sublist, then the victim's
- * stripe): it only ever trylocks the stripe and backs off when that fails,
- * as OpenZFS does with its hash locks.
+ * There is no lock below the stripe's: a hit takes its stripe lock and
+ * nothing else, so hits on buffers of different stripes share no lock. A
+ * hit in MFU writes only its header (and list neighbours), its stripe and
+ * its thread's clock slot; besides, a hit in MRU moves the state sizes
+ * (atomics) and the first insertion into an idle shard sets a pending bit
+ * (see below). Eviction takes evict_lock, then a stripe lock (blocking:
+ * that is the usual order).
  *
- * A header is on its state's list exactly when it is evictable: cached or
- * ghost, not held (refs == 0), not mapped (shares == 0) and no fill in
- * flight. Holding a buffer takes it off its list; dropping the last hold
- * puts it back at the head with a fresh stamp, so each list is ordered by
- * the time of last use, as the paper's LRU lists are. The stamps come from
- * one counter, so the LRU end of a sharded state is the shard tail with
- * the smallest stamp, exactly.
+ * Lists. Every state but anon has one list shard per stripe, holding the
+ * evictable headers of that state whose key hashes to the stripe: cached
+ * or ghost, not held (refs == 0), not mapped (shares == 0) and no fill in
+ * flight. Holding a buffer takes it off its shard; dropping the last hold
+ * puts it back at the head with a fresh stamp, so each shard is ordered by
+ * the time of last use, as the paper's LRU lists are, and is changed only
+ * under the stripe lock the hit holds anyway.
+ *
+ * Eviction heaps. To find the least recently used header of a state over
+ * all its shards, each state keeps a binary min-heap of stripes, keyed by a
+ * lower bound of the stamps on the stripe's shard (under evict_lock). The
+ * hit path never touches it: a key only goes stale upwards (heads are
+ * stamped later than anything already on the shard, and removals only
+ * raise the minimum), so eviction takes the root stripe, reads its real
+ * tail stamp under the stripe lock and, when that is above the root's
+ * children, re-keys the root and looks again; when it is not above them,
+ * the tail is the state's LRU header exactly. A shard found empty leaves
+ * the heap; the next insertion into it marks it pending and sets the
+ * stripe's bit in the state's pending bitmap (one atomic OR, only then),
+ * and eviction queues pending stripes before it decides, keyed by the
+ * stamp of that insertion (the shard was empty, so it is the shard's
+ * oldest): see ARC_SHARD_*.
+ *
+ * Stamps. A stamp is taken from the calling thread's clock slot and raised
+ * above the shard's newest stamp, so every shard is strictly ordered and
+ * the heap keys stay lower bounds whatever the clocks say. A thread always
+ * uses the same slot, so one thread's stamps strictly increase and in
+ * single-threaded use the order of stamps is the order of requests: the
+ * decisions are exactly the paper's. Between threads the slots are kept
+ * within ARC_CLOCK_WINDOW stamps of each other (arc_stamp()), so the order
+ * across threads is that of the requests up to that window.
  *
  * State sizes are atomics: hits change MRU and MFU without the evict lock;
  * decisions read a consistent enough view under it.
@@ -36,8 +65,9 @@
 #include <karst/reclaim.h>
 #include <karst/sync.h>
 
-#define ARC_P_FRAC  16
-#define ARC_C_LIMIT (1ULL << 47) /* c_max bound, so c << ARC_P_FRAC fits */
+#define ARC_P_FRAC	 16
+#define ARC_C_LIMIT	 (1ULL << 47) /* c_max bound, so c << ARC_P_FRAC fits */
+#define ARC_NSTRIPES_MAX 1024	      /* hash stripes (and list shards) at most */
 
 /* header flags */
 #define ARC_BF_IO	  0x01 /* a fill is in flight; readers wait on the stripe cv */
@@ -65,25 +95,75 @@ struct arc_buf {
 	uint8_t flags;	       /* ARC_BF_* */
 };
 
+/* The states that have lists, and the index of their shard in a stripe. */
+#define ARC_NLISTS 4
+static inline unsigned arc_list_idx(int state)
+{
+	return (unsigned)state - ARC_STATE_MRU;
+}
+
+/* One stripe's shard of one state's list (32 bytes: MRU's and MFU's share
+ * a cache line). */
+struct arc_sublist {
+	struct list_node head; /* most recent first, stamps strictly decreasing */
+	uint64_t evictable;    /* sum of psize on this shard; under the stripe lock, read relaxed */
+	uint64_t last;	       /* the newest stamp ever given on this shard */
+};
+
+/*
+ * arc_stripe.queued[]: where the stripe stands with each state's heap.
+ *   IDLE -> PENDING   an insertion into the shard (stripe lock; the shard is
+ *                     empty until then), which also records its stamp in
+ *                     pending_key and sets the stripe's bit in the state's
+ *                     pending bitmap
+ *   PENDING -> QUEUED eviction pushes the stripe on the heap (evict_lock)
+ *   QUEUED -> IDLE    eviction finds the shard empty and pops it (evict_lock
+ *                     and the stripe lock)
+ * Only the first insertion after a pop writes the shared bitmap; every
+ * other one just reads its own shard's flag.
+ */
+#define ARC_SHARD_IDLE	  0
+#define ARC_SHARD_QUEUED  1
+#define ARC_SHARD_PENDING 2
+
+/* Laid out so that a hit touches three cache lines of its stripe (on the
+ * host, where a mutex fills one): the lock, the counters, the MRU and MFU
+ * shards. */
 struct arc_stripe {
 	struct mutex lock;
-	struct condvar cv;
 	/* Hit-path counters, written under lock, read with relaxed loads. */
 	uint64_t hits, iohits, demand_hits, prefetch_hits, mru_hits, mfu_hits, access_hits;
+	uint8_t queued[ARC_NLISTS]; /* ARC_SHARD_* of each shard, atomic */
+	struct arc_sublist lists[ARC_NLISTS] __aligned(64);
+	struct condvar cv;
 } __aligned(64);
 
-struct arc_sublist {
-	struct spinlock lock;
-	struct list_node head; /* most recent first */
-	uint64_t evictable;    /* sum of psize on this shard; under lock, read relaxed */
-} __aligned(64);
+/* An entry of a state's eviction heap: a stripe and a lower bound of the
+ * stamps on its shard. */
+struct arc_heapent {
+	uint64_t key;
+	uint32_t stripe;
+};
 
 struct arc_statelist {
-	struct arc_sublist *subs; /* NULL for anon */
-	uint64_t size;		  /* sum of psize, atomic */
-	uint64_t lsize;		  /* sum of lsize, atomic */
-	uint64_t count;		  /* headers, atomic */
+	/* Eviction heap (NULL for anon), under evict_lock. */
+	struct arc_heapent *heap;
+	uint32_t nheap;
+	/* Stripes whose shard got a header while not queued; atomic bits. */
+	uint64_t *pending;
+	/* Per stripe: the stamp of that header, the shard's oldest (it went
+	 * into an empty shard), for the heap key; read once its bit is seen. */
+	uint64_t *pending_key;
+	uint64_t size;	/* sum of psize, atomic */
+	uint64_t lsize; /* sum of lsize, atomic */
+	uint64_t count; /* headers, atomic */
 };
+
+/* A thread's recency clock (see arc_stamp()). */
+#define ARC_CLOCK_SLOTS 64
+struct arc_clock {
+	uint64_t now;
+} __aligned(64);
 
 struct arc {
 	char name[32];
@@ -106,16 +186,20 @@ struct arc {
 	uint64_t stripe_mask;
 
 	struct arc_statelist st[ARC_NSTATES];
-	unsigned nsub;
 
-	/* Recency stamps: the one shared write of the hit path, alone on
-	 * its cache line so it does not drag the read-mostly fields along. */
-	uint64_t clock __aligned(64);
+	/* Recency clocks, one cache line each, so that hits of different
+	 * threads write no common line; global is the newest value any slot
+	 * has published, read by every stamp and written now and then. */
+	struct arc_clock *clocks;
+	uint64_t clock_global __aligned(64);
 	uint64_t clock_pad[7];
 
 	/* Miss-path and eviction counters, atomic. */
 	uint64_t misses __aligned(64), demand_misses, prefetch_misses, mru_ghost_hits,
 	    mfu_ghost_hits;
+	/* mutex_miss: eviction found the victim's stripe locked and waited;
+	 * evict_skip stays 0 (only evictable headers are listed, and eviction
+	 * waits for a busy stripe instead of skipping it). */
 	uint64_t deleted, evictions, evicted_bytes, mutex_miss, evict_skip, evict_not_enough;
 	uint64_t hash_elements, hash_elements_max, hash_collisions;
 	uint64_t overhead_size, memory_throttle_count, memory_direct_count;
@@ -170,6 +254,8 @@ void arc_hash_remove(struct arc *a, uint64_t h, struct arc_buf *b);
 int arc_hash_init(struct arc *a, unsigned log2);
 void arc_hash_fini(struct arc *a);
 
+/* arc_state.c: a recency stamp for the calling thread; any context. */
+uint64_t arc_stamp(struct arc *a);
 /* arc_state.c: lists, accounting, transitions. Callers hold b's stripe lock. */
 int arc_states_init(struct arc *a);
 void arc_states_fini(struct arc *a);
@@ -183,7 +269,7 @@ void arc_unhold(struct arc *a, struct arc_buf *b, uint64_t h);
 void arc_access(struct arc *a, struct arc_stripe *s, struct arc_buf *b, bool count);
 void arc_buf_free_data(struct arc *a, struct arc_buf *b);
 void *arc_data_alloc(size_t size);
-/* Called with evict_lock held and no stripe lock; may yield. */
+/* Called with evict_lock held and no stripe lock; may sleep. */
 struct arc_buf *arc_list_take_lru(struct arc *a, int state, struct arc_stripe **sp, uint64_t *hp);
 uint64_t arc_list_evictable(struct arc *a, int state);
 

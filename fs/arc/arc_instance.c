@@ -21,6 +21,8 @@ int arc_create(const struct arc_config *cfg, struct arc **out)
 {
 	if (!cfg || cfg->c_max == 0 || cfg->c_max > ARC_C_LIMIT)
 		return -EINVAL;
+	/* nsublists is ignored (lists are sharded per hash stripe) but still
+	 * checked, so the same configurations are accepted and rejected. */
 	unsigned nsub = cfg->nsublists ? cfg->nsublists : 16;
 	if ((nsub & (nsub - 1)) || nsub > 256)
 		return -EINVAL;
@@ -47,7 +49,6 @@ int arc_create(const struct arc_config *cfg, struct arc **out)
 	a->shrink_shift = cfg->shrink_shift ? cfg->shrink_shift : 5;
 	a->grow_retry_ns = cfg->grow_retry_ns ? cfg->grow_retry_ns : 5000000000ULL;
 	a->compress = cfg->compress;
-	a->nsub = nsub;
 
 	int err = arc_hash_init(a, cfg->hash_log2);
 	if (!err)

@@ -5,7 +5,10 @@
  *
  *   cached        a hit: hold the buffer (off its list), promote MRU to MFU,
  *                 decompress a copy if it is held compressed. Only the
- *                 stripe lock and, for the first hold, one sublist lock.
+ *                 stripe lock: the list shards are the stripe's own, and
+ *                 the release that puts the buffer back stamps it from its
+ *                 thread's clock slot (arc_stamp()). A hit in MFU writes
+ *                 nothing another stripe's hit writes (see arc_impl.h).
  *   being filled  hold the header and sleep on the stripe's condvar until
  *                 the filler is done (an "iohit"); one fill serves all.
  *   ghost / none  a miss: under evict_lock the header is claimed for the

@@ -2,12 +2,16 @@
  * The ARC's invariants, checked by walking everything: the hash table (each
  * header in the bucket of its key, in a valid state, with data exactly
  * when cached), the lists (each holds exactly the evictable headers of its
- * state, stamps decreasing from head to tail), the size of every state
+ * state, every shard those of its stripe with stamps decreasing from head
+ * to tail), the eviction heaps (every shard with headers is queued or
+ * pending, each queued stripe once, heap-ordered, its key - or a pending
+ * stripe's - a lower bound of its shard's stamps), the size of every state
  * against the sum of its headers, and the bounds of the paper (see
  * arc_verify() in arc.h).
  *
  * Locking: takes evict_lock only; the caller guarantees that nothing else
- * runs on this ARC (tests call it between operations). O(headers).
+ * runs on this ARC (tests call it between operations). O(headers +
+ * stripes).
  */
 #include "arc_impl.h"
 #include <errno.h>
@@ -65,29 +69,86 @@ int arc_verify(struct arc *a, bool strict, char *why, size_t whylen)
 		FAIL("hash_elements %llu but %llu headers",
 		     (unsigned long long)arc_ld(&a->hash_elements), (unsigned long long)elements);
 
-	for (int s = ARC_STATE_MRU; s < ARC_NSTATES; s++) {
-		uint64_t n = 0, bytes = 0;
-		for (unsigned i = 0; i < a->nsub; i++) {
-			uint64_t prev = UINT64_MAX;
-			list_for_each(it, &a->st[s].subs[i].head)
+	/* The shards, in one pass over the stripes. */
+	uint64_t n[ARC_NSTATES] = {0}, bytes[ARC_NSTATES] = {0}, queued[ARC_NSTATES] = {0};
+	for (uint64_t i = 0; i <= a->stripe_mask; i++) {
+		for (int s = ARC_STATE_MRU; s < ARC_NSTATES; s++) {
+			struct arc_sublist *sl = &a->stripes[i].lists[arc_list_idx(s)];
+			uint64_t prev = UINT64_MAX, shard_bytes = 0;
+			list_for_each(it, &sl->head)
 			{
 				struct arc_buf *b = list_entry(it, struct arc_buf, link);
 				if (b->state != s)
 					FAIL("%s list holds a %s header", state_names[s],
 					     b->state < ARC_NSTATES ? state_names[b->state] : "?");
+				if ((arc_key_hash(&b->key) & a->stripe_mask) != i)
+					FAIL("%s header on the shard of another stripe",
+					     state_names[s]);
 				if (b->stamp >= prev)
 					FAIL("%s list out of recency order", state_names[s]);
+				if (b->stamp > sl->last)
+					FAIL("%s header stamped after its shard's last stamp",
+					     state_names[s]);
 				prev = b->stamp;
-				n++;
-				bytes += b->psize;
+				n[s]++;
+				shard_bytes += b->psize;
 			}
+			if (shard_bytes != arc_ld(&sl->evictable))
+				FAIL("%s shard %llu: %llu bytes listed, counter %llu",
+				     state_names[s], (unsigned long long)i,
+				     (unsigned long long)shard_bytes,
+				     (unsigned long long)arc_ld(&sl->evictable));
+			bytes[s] += shard_bytes;
+			bool pending = arc_ld(&a->st[s].pending[i / 64]) & (1ULL << (i % 64));
+			uint8_t q = a->stripes[i].queued[arc_list_idx(s)];
+			if (q > ARC_SHARD_PENDING)
+				FAIL("%s shard %llu: bad queued %u", state_names[s],
+				     (unsigned long long)i, q);
+			if (pending != (q == ARC_SHARD_PENDING))
+				FAIL("%s shard %llu: pending bit %d but queued %u", state_names[s],
+				     (unsigned long long)i, pending, q);
+			struct arc_buf *t = list_last(&sl->head, struct arc_buf, link);
+			if (q == ARC_SHARD_PENDING && t && a->st[s].pending_key[i] > t->stamp)
+				FAIL("%s shard %llu: pending key above its LRU stamp",
+				     state_names[s], (unsigned long long)i);
+			if (q == ARC_SHARD_QUEUED)
+				queued[s]++;
+			else if (!list_empty(&sl->head) && !pending)
+				FAIL("%s shard %llu has headers but is neither queued nor pending",
+				     state_names[s], (unsigned long long)i);
 		}
-		if (n != listed[s] || bytes != evictable[s] || bytes != arc_list_evictable(a, s))
-			FAIL(
-			    "%s list: %llu headers, %llu bytes; expected %llu, %llu (counter %llu)",
-			    state_names[s], (unsigned long long)n, (unsigned long long)bytes,
-			    (unsigned long long)listed[s], (unsigned long long)evictable[s],
-			    (unsigned long long)arc_list_evictable(a, s));
+	}
+	for (int s = ARC_STATE_MRU; s < ARC_NSTATES; s++) {
+		struct arc_statelist *st = &a->st[s];
+		unsigned l = arc_list_idx(s);
+		/* Per-shard counters were checked, so their sum is right too. */
+		if (n[s] != listed[s] || bytes[s] != evictable[s])
+			FAIL("%s list: %llu headers, %llu bytes; expected %llu, %llu",
+			     state_names[s], (unsigned long long)n[s], (unsigned long long)bytes[s],
+			     (unsigned long long)listed[s], (unsigned long long)evictable[s]);
+		/* The heap: exactly the queued stripes, each once, in heap order,
+		 * each key a lower bound of its shard's stamps. */
+		if (st->nheap != queued[s])
+			FAIL("%s heap has %u stripes but %llu are queued", state_names[s],
+			     st->nheap, (unsigned long long)queued[s]);
+		uint64_t seen[ARC_NSTRIPES_MAX / 64] = {0};
+		for (uint32_t j = 0; j < st->nheap; j++) {
+			struct arc_heapent *e = &st->heap[j];
+			if (e->stripe > a->stripe_mask ||
+			    a->stripes[e->stripe].queued[l] != ARC_SHARD_QUEUED)
+				FAIL("%s heap entry %u: stripe %u not queued", state_names[s], j,
+				     e->stripe);
+			if (j > 0 && st->heap[(j - 1) / 2].key > e->key)
+				FAIL("%s heap out of order at %u", state_names[s], j);
+			struct arc_sublist *sl = &a->stripes[e->stripe].lists[l];
+			struct arc_buf *t = list_last(&sl->head, struct arc_buf, link);
+			if (t && e->key > t->stamp)
+				FAIL("%s heap key of stripe %u above its shard's LRU stamp",
+				     state_names[s], e->stripe);
+			if (seen[e->stripe / 64] & (1ULL << (e->stripe % 64)))
+				FAIL("%s heap holds stripe %u twice", state_names[s], e->stripe);
+			seen[e->stripe / 64] |= 1ULL << (e->stripe % 64);
+		}
 	}
 	for (int s = 0; s < ARC_NSTATES; s++) {
 		if (size[s] != arc_ld(&a->st[s].size) || lsize[s] != arc_ld(&a->st[s].lsize) ||
