@@ -316,3 +316,16 @@ static int g_dev_init(void)
 	return g_observer_register(&g_dev_observer);
 }
 KARST_INIT(INIT_FS, g_dev_init);
+
+/*
+ * Before the late boot stage (fstab mounts, run= scripts, the shell), let
+ * GEOM finish tasting the disks the drivers found, so that every partition
+ * and label is in /dev by then. GEOM's objects link before the
+ * filesystems', so this runs before vfs_boot_mount at the same level.
+ */
+static int g_dev_boot_settle(void)
+{
+	g_waitidle();
+	return 0;
+}
+KARST_INIT(INIT_LATE, g_dev_boot_settle);
