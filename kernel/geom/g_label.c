@@ -227,10 +227,4 @@ struct g_class g_label_class = {
     .release = g_label_release,
 };
 
-#ifdef KARST_KERNEL
-static int g_label_modinit(void)
-{
-	return g_class_register(&g_label_class);
-}
-KARST_INIT(INIT_BUS, g_label_modinit);
-#endif
+G_CLASS_DECLARE(g_label_class);

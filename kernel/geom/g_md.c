@@ -266,10 +266,4 @@ struct g_class g_md_class = {
     .release = g_md_release,
 };
 
-#ifdef KARST_KERNEL
-static int g_md_modinit(void)
-{
-	return g_class_register(&g_md_class);
-}
-KARST_INIT(INIT_BUS, g_md_modinit);
-#endif
+G_CLASS_DECLARE(g_md_class);

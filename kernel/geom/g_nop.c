@@ -408,9 +408,9 @@ static int g_nop_ctlreq(struct g_class *mp, struct g_ctlreq *req)
 		return 0;
 	}
 	if (strcmp(req->verb, "stats") == 0) {
-		g_nop_dumpconf(
-		    req->out, "", g_find_geom(mp, name), NULL,
-		    list_first(&g_find_geom(mp, name)->providers, struct g_provider, link));
+		struct g_geom *gp = g_find_geom(mp, name); /* exists: g_nop_find found it */
+		g_nop_dumpconf(req->out, "", gp, NULL,
+			       list_first(&gp->providers, struct g_provider, link));
 		return 0;
 	}
 	if (strcmp(req->verb, "destroy") == 0) {
@@ -433,10 +433,4 @@ struct g_class g_nop_class = {
     .release = g_nop_release,
 };
 
-#ifdef KARST_KERNEL
-static int g_nop_modinit(void)
-{
-	return g_class_register(&g_nop_class);
-}
-KARST_INIT(INIT_BUS, g_nop_modinit);
-#endif
+G_CLASS_DECLARE(g_nop_class);

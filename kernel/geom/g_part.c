@@ -294,10 +294,4 @@ struct g_class g_part_class = {
     .release = g_part_release,
 };
 
-#ifdef KARST_KERNEL
-static int g_part_modinit(void)
-{
-	return g_class_register(&g_part_class);
-}
-KARST_INIT(INIT_BUS, g_part_modinit);
-#endif
+G_CLASS_DECLARE(g_part_class);

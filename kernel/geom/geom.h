@@ -40,6 +40,7 @@
 #define KARST_GEOM_H
 
 #include <karst/compiler.h>
+#include <karst/init.h>
 #include <karst/list.h>
 #include <karst/printk.h>
 #include <stdarg.h>
@@ -460,6 +461,19 @@ void g_conf_part_show(struct g_sbuf *sb);
 
 /* ------------------------------------------------------------------ */
 /* The portable classes.                                               */
+
+/* Register a class at boot (kernel builds; host programs call
+ * g_class_register themselves), like FreeBSD's DECLARE_GEOM_CLASS. */
+#ifdef KARST_KERNEL
+#define G_CLASS_DECLARE(cls)                                                                       \
+	static int cls##_modinit(void)                                                             \
+	{                                                                                          \
+		return g_class_register(&cls);                                                     \
+	}                                                                                          \
+	KARST_INIT(INIT_BUS, cls##_modinit)
+#else
+#define G_CLASS_DECLARE(cls) struct g_class_declare_unused_##cls
+#endif
 
 extern struct g_class g_md_class;
 extern struct g_class g_nop_class;
