@@ -125,7 +125,7 @@ static void vblk_strategy(void *drv, struct bio *bp)
 	if (e == -ENOSPC)
 		list_add_tail(&vb->pending, &bp->queue);
 	else if (e == 0)
-		virtq_kick(vb->vq);
+		vpci_kick(vb->v, 0);
 	spin_unlock(&vb->lock);
 	if (e && e != -ENOSPC)
 		g_io_deliver(bp, e);
@@ -165,7 +165,7 @@ static void vblk_irq(void *arg)
 			kicked = true;
 		}
 		if (kicked)
-			virtq_kick(vb->vq);
+			vpci_kick(vb->v, 0);
 	} while (!virtq_enable_cb(vb->vq));
 	spin_unlock(&vb->lock);
 	list_for_each_safe(it, &done)
@@ -224,8 +224,8 @@ static int vblk_probe(struct pci_dev *pd)
 		kfree(vb);
 		return e;
 	}
-	vpci_driver_ok(vb->v);
 	ksnprintf(vb->name, sizeof(vb->name), "vtbd%d", vblk_count++);
+	vpci_driver_ok(vb->v, vb->name);
 	uint64_t bytes = vb->sectors * 512;
 	printk("%s: virtio-blk %lu MiB, %u-byte sectors, %s, %u-entry queue%s%s\n", vb->name,
 	       (unsigned long)(bytes >> 20), vb->blk_size, vpci_irq_kind(vb->v), virtq_size(vb->vq),

@@ -8,13 +8,35 @@
  * queue i (vector 0 to configuration changes, which we do not use), or
  * vector 1 serves every queue when the table is too small; with INTx one
  * line serves all queues and reading the ISR register acknowledges it.
+ *
+ * The watchdog. Notification suppression is a Dekker-style handshake: each
+ * side stores its index, fences, and reads the other's event field. Under
+ * QEMU's TCG with one vCPU the guest's fences are not translated into host
+ * fences (QEMU only emits them for parallel vCPUs), so the store can still
+ * sit in the host's store buffer while the device thread reads the old
+ * value: then an interrupt or a kick is lost and requests hang. Every queue
+ * with requests in flight therefore has a callout that, when a whole
+ * period passed without a completion, runs the queue's handler (as a
+ * spurious interrupt would) and rings the doorbell (as a spurious kick
+ * would); both are harmless when nothing was lost. It is armed by
+ * vpci_kick and stops itself when the queue drains, so an idle system
+ * takes no extra timer interrupts. `virtio` shows how often it fired.
  */
 #include "virtio_pci.h"
 #include <errno.h>
+#include <karst/arch.h>
 #include <karst/compiler.h>
 #include <karst/kmem.h>
 #include <karst/printk.h>
+#include <karst/shell.h>
+#include <karst/sync.h>
+#include <karst/time.h>
+#include <karst/timer.h>
+#include <string.h>
 #include <virtio.h>
+
+#define VPCI_WATCH_NS (20 * 1000 * 1000)
+#define VPCI_MAX_DEVS 16
 
 #define CAP_COMMON 1
 #define CAP_NOTIFY 2
@@ -52,6 +74,16 @@ struct vpci_queue {
 	void *arg;
 	volatile uint16_t *notify;
 	unsigned index;
+
+	/* The watchdog (see the top); wlock guards the w* fields. */
+	struct spinlock wlock;
+	struct callout wtimer;
+	bool wtimer_armed;
+	bool wkicked;	    /* vpci_kick ran since the last period */
+	uint64_t wseen;	    /* completions at the last period */
+	uint64_t wpolls;    /* periods without progress: handler + doorbell */
+	uint64_t wrescued;  /* ... after which the handler found completions */
+	unsigned drop_irqs; /* fault injection: interrupts to ignore */
 };
 
 struct vpci {
@@ -71,7 +103,11 @@ struct vpci {
 	unsigned intx_line;
 	struct vpci_queue q[VPCI_MAX_QUEUES];
 	unsigned nq;
+	char name[16];
 };
+
+static struct vpci *vpci_devs[VPCI_MAX_DEVS];
+static unsigned vpci_ndevs;
 
 static inline void w8(volatile uint8_t *b, unsigned off, uint8_t v)
 {
@@ -116,8 +152,19 @@ static void *cap_map(struct vpci *v, unsigned cap, uint64_t *len_out)
 	return base ? base + off : NULL;
 }
 
+static void vpci_watch_stop(struct vpci_queue *q)
+{
+	spin_lock(&q->wlock);
+	callout_cancel(&q->wtimer);
+	q->wtimer_armed = false;
+	spin_unlock(&q->wlock);
+}
+
 void vpci_reset(struct vpci *v)
 {
+	for (unsigned i = 0; i < v->nq; i++)
+		if (v->q[i].vq)
+			vpci_watch_stop(&v->q[i]);
 	w8(v->common, CC_STATUS, 0);
 	while (r8(v->common, CC_STATUS) != 0)
 		;
@@ -232,9 +279,61 @@ static void vpci_notify(struct virtq *vq, void *arg)
 	*q->notify = (uint16_t)q->index;
 }
 
+/*
+ * The watchdog's period (a callout: interrupt context, no sleeping). The
+ * queue's counters are read without the driver's lock: they only decide
+ * whether to poll, and a needless poll is harmless.
+ */
+static void vpci_watch(void *arg)
+{
+	struct vpci_queue *q = arg;
+	struct virtq_stats st;
+	virtq_get_stats(q->vq, &st);
+	uint64_t in_flight = st.adds - st.completions;
+	bool stalled = in_flight && st.completions == q->wseen;
+	if (stalled) {
+		q->handler(q->arg);
+		*q->notify = (uint16_t)q->index;
+		virtq_get_stats(q->vq, &st);
+	}
+	spin_lock(&q->wlock);
+	if (stalled) {
+		q->wpolls++;
+		if (st.completions != q->wseen)
+			q->wrescued++;
+	}
+	q->wseen = st.completions;
+	if (st.adds != st.completions || q->wkicked)
+		callout_schedule(&q->wtimer, time_ns() + VPCI_WATCH_NS, vpci_watch, q);
+	else
+		q->wtimer_armed = false;
+	q->wkicked = false;
+	spin_unlock(&q->wlock);
+}
+
+void vpci_kick(struct vpci *v, unsigned index)
+{
+	struct vpci_queue *q = &v->q[index];
+	virtq_kick(q->vq);
+	spin_lock(&q->wlock);
+	q->wkicked = true;
+	if (!q->wtimer_armed) {
+		struct virtq_stats st;
+		virtq_get_stats(q->vq, &st);
+		q->wseen = st.completions;
+		q->wtimer_armed = true;
+		callout_schedule(&q->wtimer, time_ns() + VPCI_WATCH_NS, vpci_watch, q);
+	}
+	spin_unlock(&q->wlock);
+}
+
 static void vpci_queue_irq(void *arg)
 {
 	struct vpci_queue *q = arg;
+	if (q->drop_irqs) {
+		q->drop_irqs--;
+		return;
+	}
 	q->handler(q->arg);
 }
 
@@ -242,7 +341,7 @@ static void vpci_all_queues(struct vpci *v)
 {
 	for (unsigned i = 0; i < v->nq; i++)
 		if (v->q[i].vq)
-			v->q[i].handler(v->q[i].arg);
+			vpci_queue_irq(&v->q[i]);
 }
 
 static void vpci_shared_irq(void *arg)
@@ -302,6 +401,8 @@ struct virtq *vpci_setup_queue(struct vpci *v, unsigned index, unsigned max_size
 		size = max_size;
 	size = 1u << (31 - __builtin_clz(size)); /* a power of two */
 	q->index = index;
+	spin_lock_init(&q->wlock, "virtio_watch");
+	callout_init(&q->wtimer);
 	q->handler = handler;
 	q->arg = arg;
 	q->notify =
@@ -331,10 +432,72 @@ struct virtq *vpci_setup_queue(struct vpci *v, unsigned index, unsigned max_size
 	return q->vq;
 }
 
-void vpci_driver_ok(struct vpci *v)
+void vpci_driver_ok(struct vpci *v, const char *name)
 {
 	w8(v->common, CC_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
+	ksnprintf(v->name, sizeof(v->name), "%s", name);
+	unsigned long f = arch_irq_save();
+	if (vpci_ndevs < VPCI_MAX_DEVS)
+		vpci_devs[vpci_ndevs++] = v;
+	arch_irq_restore(f);
 }
+
+static struct vpci_queue *vpci_find_queue(const char *name, unsigned index)
+{
+	for (unsigned d = 0; d < vpci_ndevs; d++)
+		if (!strcmp(vpci_devs[d]->name, name) && index < vpci_devs[d]->nq &&
+		    vpci_devs[d]->q[index].vq)
+			return &vpci_devs[d]->q[index];
+	return NULL;
+}
+
+int vpci_lose_interrupts(const char *name, unsigned index, unsigned n)
+{
+	struct vpci_queue *q = vpci_find_queue(name, index);
+	if (!q)
+		return -ENOENT;
+	unsigned long f = arch_irq_save();
+	q->drop_irqs = n;
+	arch_irq_restore(f);
+	return 0;
+}
+
+int vpci_watch_stats(const char *name, unsigned index, uint64_t *polls, uint64_t *rescued)
+{
+	struct vpci_queue *q = vpci_find_queue(name, index);
+	if (!q)
+		return -ENOENT;
+	spin_lock(&q->wlock);
+	*polls = q->wpolls;
+	*rescued = q->wrescued;
+	spin_unlock(&q->wlock);
+	return 0;
+}
+
+static int cmd_virtio(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	shell_printf("%-8s %5s %10s %10s %10s %10s %8s %8s\n", "device", "queue", "adds", "kicks",
+		     "suppressed", "completed", "polls", "rescued");
+	for (unsigned d = 0; d < vpci_ndevs; d++) {
+		struct vpci *v = vpci_devs[d];
+		for (unsigned i = 0; i < v->nq; i++) {
+			struct vpci_queue *q = &v->q[i];
+			if (!q->vq)
+				continue;
+			struct virtq_stats st;
+			virtq_get_stats(q->vq, &st);
+			shell_printf("%-8s %5u %10lu %10lu %10lu %10lu %8lu %8lu\n", v->name, i,
+				     (unsigned long)st.adds, (unsigned long)st.kicks,
+				     (unsigned long)st.kicks_suppressed,
+				     (unsigned long)st.completions, (unsigned long)q->wpolls,
+				     (unsigned long)q->wrescued);
+		}
+	}
+	return 0;
+}
+SHELL_CMD("virtio", cmd_virtio, "virtio queues: requests, kicks, watchdog polls");
 
 int vpci_shm(struct vpci *v, uint8_t id, uint64_t *pa, uint64_t *len)
 {

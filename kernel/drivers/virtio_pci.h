@@ -39,12 +39,29 @@ volatile void *vpci_device_cfg(struct vpci *v);
 struct virtq *vpci_setup_queue(struct vpci *v, unsigned index, unsigned max_size,
 			       void (*handler)(void *arg), void *arg);
 unsigned vpci_num_queues(struct vpci *v);
-void vpci_driver_ok(struct vpci *v);
+/*
+ * Publish what was added to queue `index` and notify the device if it
+ * asks for it (virtq_kick), and keep the queue's watchdog running while
+ * requests are in flight (see virtio_pci.c): drivers kick through this,
+ * not virtq_kick. Called under the driver's queue lock; does not sleep.
+ */
+void vpci_kick(struct vpci *v, unsigned index);
+/* Tell the device the driver is ready; `name` (vtbd0, ...) for listings. */
+void vpci_driver_ok(struct vpci *v, const char *name);
 /* Shared-memory region `id` (virtio-fs's DAX window is id 0): its physical
  * address and length, as the capability gives them. -ENOENT when absent. */
 int vpci_shm(struct vpci *v, uint8_t id, uint64_t *pa, uint64_t *len);
 /* Put the device back in reset (on failure or detach). */
 void vpci_reset(struct vpci *v);
+/*
+ * Fault injection for tests: the next `n` interrupts of queue `index` of
+ * the device named `name` are ignored, as if lost; the watchdog must then
+ * finish the requests. vpci_watch_stats reads the watchdog's counters
+ * (periods that polled, polls that found completions). -ENOENT when there
+ * is no such queue.
+ */
+int vpci_lose_interrupts(const char *name, unsigned index, unsigned n);
+int vpci_watch_stats(const char *name, unsigned index, uint64_t *polls, uint64_t *rescued);
 /* "MSI-X" or "INTx", for messages. */
 const char *vpci_irq_kind(const struct vpci *v);
 
