@@ -8,6 +8,7 @@
  * the HLT traps, and we fall back to SYSTEM_OFF.
  */
 #include <arch/cpu.h>
+#include <arch/pte.h>
 #include <karst/arch.h>
 #include <karst/param.h>
 #include <string.h>
@@ -77,7 +78,6 @@ bool aarch64_poweroff_in_progress(void)
  */
 extern uint64_t boot_l1_hi[512];
 static uint64_t mapped_top = 5ULL << 30;
-#define BLOCK_NORMAL ((1ULL << 0) | (1ULL << 2) | (3ULL << 8) | (1ULL << 10) | (1ULL << 54))
 #define BLOCK_DEVICE ((1ULL << 0) | (0ULL << 2) | (1ULL << 10) | (1ULL << 53) | (1ULL << 54))
 
 void *phys_to_virt(uint64_t pa)
@@ -101,7 +101,9 @@ int arch_map_ram(uint64_t base, uint64_t size)
 			return -34; /* ERANGE: GiB 0 holds devices; one L1 table */
 		if (boot_l1_hi[gib] & 1)
 			continue;
-		boot_l1_hi[gib] = (gib << 30) | BLOCK_NORMAL;
+		/* As boot.S maps RAM: never executable, writable and dirty. */
+		boot_l1_hi[gib] =
+		    pte_make_leaf(gib << 30, 1, MMU_READ | MMU_WRITE | MMU_GLOBAL, true, true);
 		if ((gib + 1) << 30 > mapped_top)
 			mapped_top = (gib + 1) << 30;
 	}

@@ -72,10 +72,12 @@ void x86_boot(uint32_t start_info_pa)
 	add_region(boot_info.reserved, &boot_info.nreserved, (uintptr_t)__kernel_start,
 		   (uintptr_t)__kernel_end - (uintptr_t)__kernel_start);
 	x86_acpi_init(si->rsdp_paddr);
-	/* Everything from the start info is copied: unmap page 0. */
+	/* Everything from the start info is copied: unmap page 0 (boot_pt0
+	 * serves both the identity map and the direct map). */
 	extern uint64_t boot_pt0[512];
 	boot_pt0[0] = 0;
 	__asm__ __volatile__("invlpg (%0)" ::"r"(0UL) : "memory");
+	__asm__ __volatile__("invlpg (%0)" ::"r"(DIRECT_MAP_BASE) : "memory");
 	x86_time_init();
 	x86_apic_init();
 	kmain(&boot_info);
