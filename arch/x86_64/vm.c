@@ -5,8 +5,11 @@
  * CR4.PGE is off, so reloading CR3 drops every TLB entry.
  */
 #include <karst/arch.h>
+#include <karst/cmdline.h>
 #include <karst/param.h>
+#include <karst/printk.h>
 #include <karst/vm.h>
+#include <string.h>
 
 extern pte_t boot_pml4[512];
 
@@ -34,3 +37,21 @@ void arch_vm_sync(void)
 	/* Stores to tables are seen by the walker in order (x86 TSO). */
 	__asm__ __volatile__("" ::: "memory");
 }
+
+bool arch_vm_hw_access_flag(void)
+{
+	return true; /* the CPU always sets A and D */
+}
+
+/* hwaf= exists on both architectures so one command line boots both; it
+ * only matters on aarch64. */
+static int param_hwaf(const char *v)
+{
+	if (!v || (strcmp(v, "0") != 0 && strcmp(v, "1") != 0))
+		return -22; /* EINVAL */
+	printk("hwaf=%s: no effect on x86_64 (the CPU always sets the accessed and dirty bits)\n",
+	       v);
+	return 0;
+}
+KARST_PARAM("hwaf", param_hwaf,
+	    "hwaf=0|1: aarch64 hardware access flag and dirty state (TCR_EL1.HA, HD)");

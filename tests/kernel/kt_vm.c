@@ -17,11 +17,9 @@
 #include <karst/vm.h>
 #include <string.h>
 
-#ifdef __aarch64__
-#define SOFTWARE_AD 1
-#else
-#define SOFTWARE_AD 0
-#endif
+/* Accessed/dirty set by software fault handlers (aarch64 without hwaf=1)
+ * rather than by the CPU. */
+#define SOFTWARE_AD (!arch_vm_hw_access_flag())
 
 static unsigned state_of(uintptr_t va)
 {

@@ -68,6 +68,8 @@ void *phys_to_virt(uint64_t pa);
 uint64_t virt_to_phys(const void *va);
 /* Extend the early direct map to cover [base, base+size). 0 or -errno. */
 int arch_map_ram(uint64_t base, uint64_t size);
+/* MMU sets accessed itself, no fault (x86_64 always; aarch64 with hwaf=1). */
+bool arch_vm_hw_access_flag(void);
 
 /* Kept apart from 1, which QEMU itself uses for its own errors. */
 enum karst_exit {
