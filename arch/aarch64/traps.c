@@ -4,10 +4,13 @@
  * the fault (translation, access flag, permission, alignment) and its
  * level, and say so when the address is in the null page. Access-flag
  * and first-write faults in the runtime mapping region (<karst/vm.h>) are
- * resolved on a fast path and retried; every other abort panics.
+ * resolved on a fast path and retried; other translation, access-flag and
+ * permission faults in the vm_mmap areas go to the VM layer's slow path
+ * (vm_kernel_fault_trap); every other abort panics.
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/console.h>
 #include <karst/printk.h>
@@ -81,6 +84,25 @@ void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 		if (abort_fast_path(tf, data))
 			return;
 		unsigned dfsc = (unsigned)tf->esr & 0x3f;
+		if ((dfsc & 0x3c) == 0x04 || (dfsc & 0x3c) == 0x08 || (dfsc & 0x3c) == 0x0c) {
+			/* Translation, access-flag or permission fault the fast
+			 * path left: the VM areas' slow path (it may sleep). */
+			bool wnr = data && (tf->esr & (1 << 6)) && !(tf->esr & (1 << 8));
+			unsigned access = !data ? VM_ACCESS_EXEC
+					  : wnr ? VM_ACCESS_WRITE
+						: VM_ACCESS_READ;
+			int rc = vm_kernel_fault_trap(tf->far, access, !(tf->spsr & (1 << 7)));
+			if (rc == 0)
+				return;
+			if (rc != -ERANGE)
+				panic_frame(tf, "%s (level %u) %s address 0x%lx at pc 0x%lx: %s",
+					    fault_name(dfsc), dfsc & 3,
+					    !data ? "executing"
+					    : wnr ? "writing"
+						  : "reading",
+					    (unsigned long)tf->far, (unsigned long)tf->elr,
+					    vm_fault_reason(rc));
+		}
 		const char *what = !data		  ? "executing"
 				   : (tf->esr & (1 << 6)) ? "writing"
 							  : "reading";

@@ -3,13 +3,16 @@
  * double faults and NMIs (so a blown stack still reports), and x86_trap(),
  * which turns every exception into a panic with the trap frame: page
  * faults decode CR2 and the error code, and say so when the address is in
- * the null page. The VM layer will claim page faults it can resolve.
+ * the null page. Page faults in the vm_mmap areas go to the VM layer's slow
+ * path first (vm_kernel_fault_trap).
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/console.h>
 #include <karst/printk.h>
+#include <karst/vm.h>
 #include <string.h>
 
 struct idt_entry {
@@ -113,6 +116,20 @@ void x86_trap(struct trap_frame *tf)
 		uint64_t cr2 = READ_CR(2);
 		uint64_t e = tf->error;
 		const char *what = (e & 16) ? "executing" : (e & 2) ? "writing" : "reading";
+		if (!(e & 8)) {
+			/* Not present, or a write/fetch the entry forbids:
+			 * the VM areas' slow path (it may sleep). */
+			unsigned access = (e & 16)  ? VM_ACCESS_EXEC
+					  : (e & 2) ? VM_ACCESS_WRITE
+						    : VM_ACCESS_READ;
+			int rc = vm_kernel_fault_trap(cr2, access, (tf->rflags & 0x200) != 0);
+			if (rc == 0)
+				return;
+			if (rc != -ERANGE)
+				panic_frame(tf, "page fault %s address 0x%lx at rip 0x%lx: %s",
+					    what, (unsigned long)cr2, (unsigned long)tf->rip,
+					    vm_fault_reason(rc));
+		}
 		if (cr2 < 4096)
 			panic_frame(tf, "null pointer dereference: %s address 0x%lx at rip 0x%lx",
 				    what, (unsigned long)cr2, (unsigned long)tf->rip);

@@ -155,8 +155,9 @@ int vm_unmap_kernel(void *va, size_t size)
 
 bool vm_kernel_fault_fast(uintptr_t va, bool is_write, enum vm_fault_kind kind)
 {
+	/* The runtime region and the vm_mmap areas above it share the tree. */
 	if (!__atomic_load_n(&vm_ready, __ATOMIC_ACQUIRE) || va < VM_KERNEL_BASE ||
-	    va - VM_KERNEL_BASE >= VM_KERNEL_SIZE)
+	    va - VM_KERNEL_BASE >= VM_KERNEL_SIZE + VM_AREA_SIZE)
 		return false;
 	if (!pgt_set_accessed(&vm_pt, va, is_write))
 		return false;
@@ -178,10 +179,27 @@ static int cmd_vmstat(int argc, char **argv)
 	(void)argv;
 	struct vm_stats st;
 	vm_get_stats(&st);
+	shell_printf("accessed/dirty     %s\n",
+		     arch_vm_hw_access_flag() ? "set by the CPU" : "set by fault handlers");
 	shell_printf("access-flag faults %lu\n", (unsigned long)st.access_faults);
 	shell_printf("dirty faults       %lu\n", (unsigned long)st.dirty_faults);
 	shell_printf("runtime region     %lu pages mapped at 0x%lx\n",
 		     (unsigned long)st.mapped_pages, (unsigned long)VM_KERNEL_BASE);
+	struct vm_space *vs = vm_kernel_space();
+	if (vs) {
+		struct vm_fault_stats fs;
+		uint64_t resident;
+		vm_space_stats(vs, &fs, &resident);
+		shell_printf("mmap areas         %lu pages resident at 0x%lx\n",
+			     (unsigned long)resident, (unsigned long)VM_AREA_BASE);
+		shell_printf("demand-zero faults %lu\n", (unsigned long)fs.demand_zero);
+		shell_printf("file faults        %lu\n", (unsigned long)fs.file);
+		shell_printf("copy-on-write      %lu\n", (unsigned long)fs.cow);
+		shell_printf("write notify       %lu\n", (unsigned long)fs.write_notify);
+		shell_printf("spurious faults    %lu\n", (unsigned long)fs.spurious);
+		shell_printf("protection faults  %lu\n", (unsigned long)fs.protection);
+		shell_printf("faults, no area    %lu\n", (unsigned long)fs.no_area);
+	}
 	return 0;
 }
 SHELL_CMD("vmstat", cmd_vmstat, "vmstat: VM fault counters and the runtime mapping region");

@@ -144,6 +144,7 @@ KTEST(vblk_lost_interrupt_recovered)
 	KT_EXPECT(polls1 >= rescued1 - rescued0 + polls0);
 	KT_EXPECT(ms < 3000);
 	KT_EXPECT(vpci_lose_interrupts("nonexistent", 0, 1) == -ENOENT);
+	vpci_lose_interrupts("vtbd0", 0, 0);
 	kfree(b);
 	g_close(cp);
 }

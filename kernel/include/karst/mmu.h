@@ -21,6 +21,10 @@
  *                (x86 UC, aarch64 Device-nGnRnE); never with MMU_EXEC
  *   MMU_NOCACHE  normal memory, uncached (x86 UC-, aarch64 Normal NC)
  *   MMU_GLOBAL   kept in the TLB across address-space switches (kernel)
+ *   MMU_ANON     software only: the frame belongs to the mapping (anonymous
+ *                memory or a private copy), so the VM layer frees it when
+ *                it unmaps the page; without it the frame is a pager's
+ *                (the page cache's) and goes back to the pager
  * State flags, reported by pgt_lookup and accepted by pgt_map to create a
  * leaf already accessed / already dirty (a fault handler installing the
  * page that faulted):
@@ -43,11 +47,12 @@ typedef uint64_t pte_t;
 #define MMU_DEVICE    (1u << 3)
 #define MMU_NOCACHE   (1u << 4)
 #define MMU_GLOBAL    (1u << 5)
-#define MMU_PROT_MASK 0x3fu
+#define MMU_ANON      (1u << 6)
+#define MMU_PROT_MASK 0x7fu
 /* Access rights only: what pgt_protect changes. */
 #define MMU_ACCESS_MASK (MMU_READ | MMU_WRITE | MMU_EXEC)
 /* Memory type and TLB attributes: fixed for the life of a mapping. */
-#define MMU_ATTR_MASK (MMU_DEVICE | MMU_NOCACHE | MMU_GLOBAL)
+#define MMU_ATTR_MASK (MMU_DEVICE | MMU_NOCACHE | MMU_GLOBAL | MMU_ANON)
 
 #define MMU_ACCESSED   (1u << 8)
 #define MMU_DIRTY      (1u << 9)

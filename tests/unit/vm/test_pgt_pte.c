@@ -141,7 +141,7 @@ START_TEST(test_encoders_refuse_nonsense)
 			  MMU_READ | MMU_DEVICE | MMU_EXEC,
 			  MMU_READ | MMU_DEVICE | MMU_NOCACHE,
 			  MMU_READ | MMU_ACCESSED,
-			  MMU_READ | (1u << 6)};
+			  MMU_READ | (1u << 7)};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		ck_assert(!mmu_prot_valid(bad[i]));
 		for (int level = 1; level <= 3; level++)

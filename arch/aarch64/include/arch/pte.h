@@ -20,6 +20,7 @@
  *   53    PXN (set unless MMU_EXEC); 54 UXN (always set)
  *   55    software: PTE_SW_WRITE, the mapping is writable
  *   56    software: PTE_SW_DIRTY, dirty state of a leaf that is not writable
+ *   57    software: PTE_SW_ANON, MMU_ANON
  * Table descriptors are 11 with the next table's address; their
  * hierarchical permission bits (59-63) stay 0, so leaves alone decide.
  *
@@ -50,8 +51,8 @@
  * making a dirty page read-only (pgt_protect) does not lose the fact that
  * it was written; making it writable again moves the state back to AP[2].
  *
- * Entries written by boot.S predate this scheme (writable blocks without
- * PTE_SW_WRITE) and decode as read-only; they are replaced, not decoded.
+ * boot.S writes its entries (the image W^X in 4 KiB pages, RAM blocks)
+ * in this same encoding, and kt_vm_wx checks them against pte_make_leaf.
  */
 #ifndef ARCH_PTE_H
 #define ARCH_PTE_H
@@ -75,6 +76,7 @@
 #define PTE_A64_UXN	   (1ULL << 54)
 #define PTE_A64_SW_WRITE   (1ULL << 55)
 #define PTE_A64_SW_DIRTY   (1ULL << 56)
+#define PTE_A64_SW_ANON	   (1ULL << 57)
 
 /* MAIR_EL1 indexes, as boot.S programs MAIR_EL1 (0x44ff00). */
 #define PTE_A64_MAIR_DEVICE   0ULL
@@ -145,6 +147,8 @@ static inline pte_t pte_make_leaf(uint64_t pa, int level, unsigned prot, bool ac
 		e |= PTE_A64_PXN;
 	if (!(prot & MMU_GLOBAL))
 		e |= PTE_A64_NG;
+	if (prot & MMU_ANON)
+		e |= PTE_A64_SW_ANON;
 	if (accessed)
 		e |= PTE_A64_AF;
 	if (prot & MMU_WRITE) {
@@ -183,6 +187,8 @@ static inline unsigned pte_prot(pte_t pte)
 		prot |= MMU_NOCACHE;
 	if (!(pte & PTE_A64_NG))
 		prot |= MMU_GLOBAL;
+	if (pte & PTE_A64_SW_ANON)
+		prot |= MMU_ANON;
 	return prot;
 }
 

@@ -15,6 +15,7 @@
  *   7 PS     at levels 1 and 2: the entry is a 1 GiB / 2 MiB leaf
  *            (at level 3 this is the PAT bit, always 0 here)
  *   8 G      global (MMU_GLOBAL; needs CR4.PGE)
+ *   9        software (ignored by the CPU): MMU_ANON
  *  12..51    physical address (from bit 21 / 30 for 2 MiB / 1 GiB leaves;
  *            bit 12 of a large leaf is its PAT bit, always 0 here)
  *  63 NX     no execute (needs EFER.NXE), set unless MMU_EXEC
@@ -38,16 +39,17 @@
 
 #define PTE_ARCH_NAME "x86_64"
 
-#define PTE_X86_P   (1ULL << 0)
-#define PTE_X86_RW  (1ULL << 1)
-#define PTE_X86_US  (1ULL << 2)
-#define PTE_X86_PWT (1ULL << 3)
-#define PTE_X86_PCD (1ULL << 4)
-#define PTE_X86_A   (1ULL << 5)
-#define PTE_X86_D   (1ULL << 6)
-#define PTE_X86_PS  (1ULL << 7)
-#define PTE_X86_G   (1ULL << 8)
-#define PTE_X86_NX  (1ULL << 63)
+#define PTE_X86_P	(1ULL << 0)
+#define PTE_X86_RW	(1ULL << 1)
+#define PTE_X86_US	(1ULL << 2)
+#define PTE_X86_PWT	(1ULL << 3)
+#define PTE_X86_PCD	(1ULL << 4)
+#define PTE_X86_A	(1ULL << 5)
+#define PTE_X86_D	(1ULL << 6)
+#define PTE_X86_PS	(1ULL << 7)
+#define PTE_X86_G	(1ULL << 8)
+#define PTE_X86_SW_ANON (1ULL << 9)
+#define PTE_X86_NX	(1ULL << 63)
 
 #define PTE_X86_PA_BITS 52
 #define PTE_X86_PA_MASK 0x000ffffffffff000ULL /* bits 51..12 */
@@ -114,6 +116,8 @@ static inline pte_t pte_make_leaf(uint64_t pa, int level, unsigned prot, bool ac
 		e |= PTE_X86_PCD;
 	if (prot & MMU_GLOBAL)
 		e |= PTE_X86_G;
+	if (prot & MMU_ANON)
+		e |= PTE_X86_SW_ANON;
 	if (accessed)
 		e |= PTE_X86_A;
 	if (dirty)
@@ -144,6 +148,8 @@ static inline unsigned pte_prot(pte_t pte)
 		prot |= MMU_NOCACHE;
 	if (pte & PTE_X86_G)
 		prot |= MMU_GLOBAL;
+	if (pte & PTE_X86_SW_ANON)
+		prot |= MMU_ANON;
 	return prot;
 }
 
