@@ -7,7 +7,7 @@
 #   make format         clang-format every source file
 #   make kernel         build the kernel image only
 #   make bench          print the benchmark figures (never fails on speed):
-#                       kernels under TCG (sched, vfs, blk), host ARC/VFS/GEOM
+#                       kernels under TCG (sched, vfs, blk, vm), host ARC/VFS/GEOM
 #   make coverage       line coverage of fs/vfs by its host suite (gcovr)
 #
 # Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds

@@ -17,6 +17,8 @@
 #include <karst/format.h>
 #include <karst/ktest.h>
 #include <karst/printk.h>
+#include <karst/sched.h>
+#include <karst/thread.h>
 #include <stdatomic.h>
 
 static atomic_int panicking;
@@ -71,6 +73,9 @@ static __noreturn void panic_v(const struct trap_frame *tf, const char *fmt, va_
 		arch_poweroff(KARST_EXIT_PANIC);
 	}
 	printk_unlocked("\n*** panic: %s\n", msg);
+	struct thread *self = thread_self();
+	printk_unlocked("*** in thread %s%s\n", self ? thread_name(self) : "(none: early boot)",
+			in_interrupt() ? ", in an interrupt handler" : "");
 	const char *t = ktest_current();
 	if (t)
 		printk_unlocked("*** while running test %s\n", t);

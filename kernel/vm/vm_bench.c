@@ -1,6 +1,7 @@
 /*
- * `bench vm` (or `bench vm_af`, `bench vm_clear`): figures for the
- * accessed-state machinery of the runtime mapping region. A benchmark,
+ * `bench vm` (or `bench vm_af`, `bench vm_clear`, `bench vm_dz`): figures
+ * for the accessed-state machinery of the runtime mapping region and for
+ * demand paging. A benchmark,
  * not a test: it prints numbers and never fails on speed.
  *   vm_af     the cost of the first touch of a page whose accessed state is
  *             clear: on aarch64 in software mode (the default) one
@@ -14,6 +15,7 @@
  *             baseline being a touch of the same pages, now accessed,
  *             after the same TLB flush: what is left is the cost of
  *             setting the access flag, not of the TLB miss.
+ *   vm_dz     demand-zero faults per second through the VM areas.
  *   vm_clear  pages per millisecond pgt_clear_accessed gets through, over
  *             pages all accessed (a compare-and-swap each) and none
  *             accessed (a walk and a load each), best of a few passes,
@@ -213,12 +215,54 @@ static void bench_vm_clear(void)
 	maps_destroy(&m);
 }
 
+/* Demand-zero faults per second through the VM areas' slow path (the
+ * architecture's fault handler, vm_fault, a page allocated, zeroed and
+ * mapped): an anonymous mapping touched page by page, by reads and by
+ * writes, then unmapped (frames freed). */
+#define DZ_PAGES 4096
+
+static void bench_vm_dz(void)
+{
+	struct vm_space *vs = vm_kernel_space();
+	if (!vs)
+		return;
+	/* w = -1: a warm-up pass (page tables, allocator), not printed. */
+	for (int w = -1; w < 2; w++) {
+		volatile uint8_t *p;
+		if (vm_mmap(vs, NULL, DZ_PAGES * PAGE_SIZE, MMU_READ | MMU_WRITE,
+			    VM_MAP_PRIVATE | VM_MAP_ANON, NULL, NULL, 0, (void **)&p) != 0) {
+			printk("demand-zero: no room for %d pages\n", DZ_PAGES);
+			return;
+		}
+		uint64_t t0 = time_ns();
+		for (size_t i = 0; i < DZ_PAGES; i++) {
+			if (w != 0)
+				p[i * PAGE_SIZE] = 1;
+			else
+				(void)p[i * PAGE_SIZE];
+		}
+		uint64_t t1 = time_ns();
+		vm_munmap(vs, (void *)p, DZ_PAGES * PAGE_SIZE);
+		uint64_t t2 = time_ns();
+		uint64_t ns = t1 - t0 ? t1 - t0 : 1;
+		if (w < 0)
+			continue;
+		printk("demand-zero faults:  %7lu per second by %s (%lu ns each), munmap %lu "
+		       "ns/page\n",
+		       (unsigned long)((uint64_t)DZ_PAGES * 1000000000ULL / ns),
+		       w ? "writes" : "reads", (unsigned long)(ns / DZ_PAGES),
+		       (unsigned long)((t2 - t1) / DZ_PAGES));
+	}
+}
+
 static void bench_vm(void)
 {
 	bench_vm_af();
 	bench_vm_clear();
+	bench_vm_dz();
 }
 KARST_BENCH("vm", bench_vm, "VM: access-flag fault / first touch, pgt_clear_accessed rate");
 KARST_BENCH("vm_af", bench_vm_af,
 	    "VM: ns per access-flag fault (first touch where the MMU sets it)");
 KARST_BENCH("vm_clear", bench_vm_clear, "VM: pages/ms through pgt_clear_accessed, flush cost");
+KARST_BENCH("vm_dz", bench_vm_dz, "VM: demand-zero faults per second (vm_mmap anonymous)");

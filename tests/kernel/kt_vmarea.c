@@ -11,6 +11,7 @@
 #include <karst/kmem_kernel.h>
 #include <karst/ktest.h>
 #include <karst/printk.h>
+#include <karst/thread.h>
 #include <karst/vm.h>
 #include <string.h>
 
@@ -225,4 +226,49 @@ KTEST(vmarea_past_end_of_object_panics)
 	KT_EXPECT(vm_munmap(vs, (void *)p, (NPAGES + 2) * PAGE_SIZE) == 0);
 	KT_EXPECT(o->refs == 0);
 	tobj_free(o);
+}
+
+/* Threads faulting on the same pages at once: each page gets exactly one
+ * frame, and neither thread's writes are lost. */
+#define RACE_PAGES 256
+
+struct racer {
+	volatile uint8_t *base;
+	unsigned slot;
+};
+
+static void racer_fn(void *arg)
+{
+	struct racer *r = arg;
+	for (int round = 0; round < 4; round++)
+		for (size_t i = 0; i < RACE_PAGES; i++) {
+			r->base[i * PAGE_SIZE + r->slot] = (uint8_t)(r->slot + round + 1);
+			if (i % 3 == r->slot / 8)
+				thread_yield(); /* interleave the faults */
+		}
+}
+
+KTEST(vmarea_concurrent_faults)
+{
+	struct vm_space *vs = vm_kernel_space();
+	volatile uint8_t *p;
+	KT_ASSERT(vm_mmap(vs, NULL, RACE_PAGES * PAGE_SIZE, MMU_READ | MMU_WRITE,
+			  VM_MAP_SHARED | VM_MAP_ANON, NULL, NULL, 0, (void **)&p) == 0);
+	struct vm_fault_stats s0 = stats();
+	struct racer r[3];
+	struct thread *th[3];
+	for (unsigned t = 0; t < 3; t++) {
+		r[t] = (struct racer){p, t * 8};
+		th[t] = thread_create("kt_vmarea_race", racer_fn, &r[t], THREAD_PRIO_DEFAULT);
+		KT_ASSERT(th[t] != NULL);
+	}
+	for (unsigned t = 0; t < 3; t++)
+		thread_join(th[t]);
+	KT_EXPECT(stats().demand_zero - s0.demand_zero == RACE_PAGES);
+	size_t bad = 0;
+	for (size_t i = 0; i < RACE_PAGES; i++)
+		for (unsigned t = 0; t < 3; t++)
+			bad += p[i * PAGE_SIZE + t * 8] != (uint8_t)(t * 8 + 4);
+	KT_EXPECT(bad == 0);
+	KT_EXPECT(vm_munmap(vs, (void *)p, RACE_PAGES * PAGE_SIZE) == 0);
 }
