@@ -10,6 +10,7 @@
 #include <arch/cpu.h>
 #include <arch/pte.h>
 #include <karst/arch.h>
+#include <karst/kmem_kernel.h>
 #include <karst/param.h>
 #include <string.h>
 
@@ -77,6 +78,7 @@ bool aarch64_poweroff_in_progress(void)
  * gets more 1 GiB blocks in the same table (up to 512 GiB, no allocation).
  */
 extern uint64_t boot_l1_hi[512];
+extern pte_t boot_l0_hi[512];
 static uint64_t mapped_top = 5ULL << 30;
 #define BLOCK_DEVICE ((1ULL << 0) | (0ULL << 2) | (1ULL << 10) | (1ULL << 53) | (1ULL << 54))
 
@@ -111,17 +113,45 @@ int arch_map_ram(uint64_t base, uint64_t size)
 	return 0;
 }
 
+/* The direct map's level-1 table for physical GiB `gib`: boot_l1_hi for
+ * the first 512 GiB, beyond that a table made on first use and hung in
+ * the direct map's level-0 slot (256 + gib / 512); NULL when memory is
+ * short or the address is past MMIO_PA_LIMIT. */
+#define MMIO_PA_LIMIT (64ULL << 40) /* L0 slots 256..383; 384 is vm.h's */
+static uint64_t *direct_l1(uint64_t gib)
+{
+	if (gib < 512)
+		return boot_l1_hi;
+	if (gib << 30 >= MMIO_PA_LIMIT)
+		return NULL;
+	unsigned slot = 256 + (unsigned)(gib >> 9);
+	pte_t e = boot_l0_hi[slot];
+	if (e & 1)
+		return phys_to_virt(pte_pa(e, 0));
+	uint64_t *t = page_alloc(0);
+	if (!t)
+		return NULL;
+	memset(t, 0, PAGE_SIZE);
+	__asm__ __volatile__("dsb ishst" ::: "memory");
+	boot_l0_hi[slot] = pte_make_table(virt_to_phys(t));
+	return t;
+}
+
 /* Device memory: 1 GiB Device-nGnRnE blocks in the direct map (GiB 0,
- * the virt board's devices, is mapped at boot). */
+ * the virt board's devices, is mapped at boot), anywhere below
+ * MMIO_PA_LIMIT (the virt board's 64-bit PCI window is at 512 GiB). */
 void *arch_map_mmio(uint64_t pa, uint64_t size)
 {
 	uint64_t end = pa + size;
+	if (end < pa || end > MMIO_PA_LIMIT)
+		return NULL;
 	for (uint64_t gib = pa >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
-		if (gib >= 512)
+		uint64_t *l1 = direct_l1(gib);
+		if (!l1)
 			return NULL;
-		if (boot_l1_hi[gib] & 1)
+		if (l1[gib & 511] & 1)
 			continue;
-		boot_l1_hi[gib] = (gib << 30) | BLOCK_DEVICE;
+		l1[gib & 511] = (gib << 30) | BLOCK_DEVICE;
 	}
 	__asm__ __volatile__("dsb ishst; isb" ::: "memory");
 	return phys_to_virt(pa);

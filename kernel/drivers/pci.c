@@ -120,7 +120,23 @@ static int bar_probe(struct pci_dev *d, int i)
 	return used;
 }
 
-/* Give every unassigned memory BAR a range of the 32-bit window. */
+/* A naturally aligned range of size bytes in window w (its PCI address in
+ * *at); false when the window is absent or full. */
+static bool window_take(struct pci_window *w, uint64_t size, uint64_t *at)
+{
+	uint64_t a = (w->next + size - 1) & ~(size - 1);
+	if (w->size == 0 || a < w->next || a + size > w->pci_base + w->size)
+		return false;
+	w->next = a + size;
+	*at = a;
+	return true;
+}
+
+/* Give every unassigned memory BAR a range: 64-bit BARs from the 64-bit
+ * window where the host has one (large ones, such as a virtio-fs DAX
+ * window, fit only there), the rest, and 64-bit BARs the 64-bit window
+ * cannot take, from the 32-bit window. Largest first, to waste less to
+ * alignment. */
 static void bars_assign(struct pci_dev *d)
 {
 	for (;;) {
@@ -134,15 +150,19 @@ static void bars_assign(struct pci_dev *d)
 		if (best < 0)
 			return;
 		struct pci_bar *b = &d->bar[best];
-		struct pci_window *w = &host.mem32;
-		uint64_t at = (w->next + b->size - 1) & ~(b->size - 1);
-		if (w->size == 0 || at + b->size > w->pci_base + w->size) {
+		struct pci_window *w = &host.mem64;
+		uint64_t at = 0;
+		bool ok = b->is64 && window_take(w, b->size, &at);
+		if (!ok) {
+			w = &host.mem32;
+			ok = window_take(w, b->size, &at);
+		}
+		if (!ok) {
 			printk("pci %02x:%02x.%x: no room for BAR%d (%lu bytes)\n", d->bus, d->dev,
 			       d->fn, best, (unsigned long)b->size);
 			b->size = 0;
 			continue;
 		}
-		w->next = at + b->size;
 		unsigned off = PCI_BAR0 + 4 * (unsigned)best;
 		pci_cfg_write32(d, off, (uint32_t)at | (pci_cfg_read32(d, off) & 0xf));
 		if (b->is64)
@@ -272,6 +292,7 @@ static int pci_init(void)
 	}
 	host_ok = true;
 	host.mem32.next = host.mem32.pci_base;
+	host.mem64.next = host.mem64.pci_base;
 	pci_scan_bus(host.bus_start, 0);
 	int n = 0;
 	list_for_each(it, &devices)

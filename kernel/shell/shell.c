@@ -4,6 +4,7 @@
  * polled console, and a dispatcher to the commands registered with
  * SHELL_CMD. See <karst/shell.h>.
  */
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/console.h>
 #include <karst/printk.h>
@@ -49,14 +50,17 @@ int shell_split_words(char *line, char **argv, int max)
 }
 
 static int out_fd = -1;
+static int out_err; /* first write error on out_fd (negative errno) */
 
 void shell_write(const char *buf, size_t len)
 {
 	if (out_fd >= 0) {
-		while (len) {
+		while (len && !out_err) {
 			long n = vfs_write(out_fd, buf, len);
-			if (n <= 0)
+			if (n <= 0) {
+				out_err = n < 0 ? (int)n : -ENOSPC;
 				return;
+			}
 			buf += n;
 			len -= (size_t)n;
 		}
@@ -139,9 +143,18 @@ static int exec_one(char *cmd)
 		return 1;
 	}
 	out_fd = fd;
+	out_err = 0;
 	int status = c->fn(argc, argv);
 	out_fd = -1;
-	vfs_close(fd);
+	int e = vfs_close(fd);
+	if (!out_err && e < 0)
+		out_err = e;
+	if (out_err) {
+		/* The output did not all reach the file: say so, fail. */
+		printk("shell: %s: %s\n", file, vfs_errname(out_err));
+		if (status == 0)
+			status = 1;
+	}
 	return status;
 }
 

@@ -349,7 +349,7 @@ static int cmd_hexdump(int argc, char **argv)
 	if (fd < 0)
 		return fail("hexdump", argv[1], fd);
 	unsigned char line[16];
-	long n;
+	long n = 0;
 	while (left && (n = vfs_pread(fd, line, left < 16 ? left : 16, off)) > 0) {
 		shell_printf("%08lx ", (unsigned long)off);
 		for (int i = 0; i < 16; i++) {
@@ -366,7 +366,7 @@ static int cmd_hexdump(int argc, char **argv)
 		left -= (uint64_t)n;
 	}
 	vfs_close(fd);
-	return 0;
+	return n < 0 ? fail("hexdump", argv[1], (int)n) : 0;
 }
 SHELL_CMD("hexdump", cmd_hexdump, "hexdump FILE [OFFSET [LENGTH]]: bytes in hex and ASCII");
 
