@@ -59,7 +59,7 @@ check: deps
 	  $(MAKE) --no-print-directory check-kernel ARCH=x86_64 && \
 	  $(MAKE) --no-print-directory check-kernel ARCH=aarch64; } 2>&1 | tee build/check.log; \
 	rc=$${PIPESTATUS[0]}; \
-	echo "make check: $$(( $$(date +%s) - start )) s, status $$rc"; \
+	echo "make check: $$(( $$(date +%s) - start )) s, status $$rc" | tee -a build/check.log; \
 	tools/check-summary build/check.log $$rc
 
 check-host: deps

@@ -8,7 +8,7 @@
 
 extern const struct karst_param __start_karst_param[], __stop_karst_param[];
 
-#define WORD_MAX 512
+#define WORD_MAX 1024 /* run="..." scripts up to 1023 bytes */
 
 static const struct karst_param *param_find(const char *name)
 {

@@ -43,12 +43,25 @@ KARST_PARAM("test", param_test,
 
 static int param_run(const char *v)
 {
-	if (!v || strlen(v) >= sizeof(run_script))
+	if (!v || !*v || strlen(v) >= sizeof(run_script))
 		return -22;
 	strcpy(run_script, v);
 	return 0;
 }
 KARST_PARAM("run", param_run, "run=\"cmd; cmd\": run shell commands and power off");
+
+/* Does the command line hold a run= or test= word (taken or not)? */
+static bool cmdline_asks_batch(const char *s)
+{
+	for (const char *w = s; *w; w++) {
+		if (w != s && w[-1] != ' ' && w[-1] != '\t')
+			continue;
+		if ((strncmp(w, "run", 3) == 0 && (w[3] == '=' || w[3] == ' ' || !w[3])) ||
+		    (strncmp(w, "test", 4) == 0 && (w[4] == '=' || w[4] == ' ' || !w[4])))
+			return true;
+	}
+	return false;
+}
 
 static int cmd_cmdline(int argc, char **argv)
 {
@@ -90,6 +103,12 @@ void kmain(struct boot_info *bi)
 	if (run_script[0]) {
 		int status = shell_exec_line(run_script);
 		arch_poweroff(status == 0 ? KARST_EXIT_OK : KARST_EXIT_TESTS_FAILED);
+	}
+	if (cmdline_asks_batch(boot_cmdline)) {
+		/* A script or test run that could not be taken: nobody may be
+		 * at the console to answer a prompt, so stop instead. */
+		printk("karst: run= or test= was rejected (see above); powering off\n");
+		arch_poweroff(KARST_EXIT_TESTS_FAILED);
 	}
 	shell_interactive();
 }

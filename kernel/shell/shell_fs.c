@@ -284,8 +284,29 @@ static int cmd_mount(int argc, char **argv)
 		printk("usage: mount [-t TYPE [-o OPTS] SOURCE DIR]\n");
 		return 2;
 	}
-	uint32_t flags = strstr(opts, "ro") == opts ? VFS_MNT_RDONLY : 0;
-	int e = vfs_mount(argv[i], argv[i + 1], type, flags, opts);
+	/* ro and rw are the VFS's; the rest goes to the filesystem. */
+	char fsopts[128], copy[128];
+	uint32_t flags = 0;
+	size_t n = 0;
+	if (strlen(opts) >= sizeof(copy)) {
+		printk("mount: options too long\n");
+		return 2;
+	}
+	strcpy(copy, opts);
+	fsopts[0] = 0;
+	for (char *o = copy, *next; o; o = next) {
+		next = strchr(o, ',');
+		if (next)
+			*next++ = 0;
+		if (strcmp(o, "ro") == 0)
+			flags |= VFS_MNT_RDONLY;
+		else if (strcmp(o, "rw") == 0)
+			flags &= ~(uint32_t)VFS_MNT_RDONLY;
+		else if (*o)
+			n += (size_t)ksnprintf(fsopts + n, sizeof(fsopts) - n, "%s%s", n ? "," : "",
+					       o);
+	}
+	int e = vfs_mount(argv[i], argv[i + 1], type, flags, fsopts);
 	return e ? fail("mount", argv[i + 1], e) : 0;
 }
 SHELL_CMD("mount", cmd_mount, "mount [-t TYPE [-o OPTS] SOURCE DIR]: list or mount");
