@@ -434,19 +434,22 @@ SHELL_CMD("write", cmd_write, "write FILE BYTES [BLOCKSIZE]: write a pattern, re
 
 static int cmd_read(int argc, char **argv)
 {
-	if (argc < 2) {
-		printk("usage: read FILE [BLOCKSIZE]\n");
+	if (argc < 2 || argc > 4) {
+		printk("usage: read FILE [BYTES [BLOCKSIZE]]\n");
 		return 2;
 	}
-	size_t bs = argc > 2 ? (size_t)strtoul(argv[2], NULL, 0) : sizeof(io_buf);
+	uint64_t want = argc > 2 ? strtoull(argv[2], NULL, 0) : UINT64_MAX;
+	if (want == 0)
+		want = UINT64_MAX; /* 0: the whole file, as without BYTES */
+	size_t bs = argc > 3 ? (size_t)strtoul(argv[3], NULL, 0) : sizeof(io_buf);
 	if (bs == 0 || bs > sizeof(io_buf))
 		bs = sizeof(io_buf);
 	int fd = vfs_open(argv[1], O_RDONLY, 0);
 	if (fd < 0)
 		return fail("read", argv[1], fd);
 	uint64_t t0 = time_ns(), done = 0;
-	long n;
-	while ((n = vfs_read(fd, io_buf, bs)) > 0)
+	long n = 0;
+	while (done < want && (n = vfs_read(fd, io_buf, want - done < bs ? want - done : bs)) > 0)
 		done += (uint64_t)n;
 	vfs_close(fd);
 	if (n < 0)
@@ -454,4 +457,5 @@ static int cmd_read(int argc, char **argv)
 	report_rate("read", done, time_ns() - t0);
 	return 0;
 }
-SHELL_CMD("read", cmd_read, "read FILE [BLOCKSIZE]: read a file through, report speed");
+SHELL_CMD("read", cmd_read,
+	  "read FILE [BYTES [BLOCKSIZE]]: read BYTES (default all) of a file, report speed");

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <karst/arch.h>
+#include <karst/console.h>
 #include <karst/ktest.h>
 #include <karst/lockorder.h>
 #include <karst/printk.h>
@@ -13,6 +14,7 @@
 #include <karst/time.h>
 #include <karst/timer.h>
 #include <stdatomic.h>
+#include <string.h>
 
 static void busy_counter(void *arg)
 {
@@ -337,6 +339,45 @@ KTEST(sched_timer_storm_loses_no_ticks)
 	       (unsigned long)(s.late / (s.k ? s.k : 1) / 1000));
 }
 
+/* Many callouts armed at once, 20 us apart (several expire per timer
+ * interrupt under emulation): each fires exactly once, in deadline order. */
+#define STORM_N 400
+static struct callout storm_c[STORM_N];
+static unsigned storm_fired[STORM_N], storm_order[STORM_N], storm_next;
+
+static void storm_one(void *arg)
+{
+	unsigned i = (unsigned)(uintptr_t)arg;
+	storm_fired[i]++;
+	if (storm_next < STORM_N)
+		storm_order[storm_next++] = i;
+}
+
+KTEST(sched_timer_storm_independent_callouts)
+{
+	memset(storm_fired, 0, sizeof(storm_fired));
+	storm_next = 0;
+	uint64_t start = time_ns() + NSEC_PER_MSEC;
+	/* Armed in a scrambled order; the queue sorts them. */
+	for (unsigned k = 0; k < STORM_N; k++) {
+		unsigned i = (k * 7919u) % STORM_N;
+		callout_init(&storm_c[i]);
+		callout_schedule(&storm_c[i], start + i * 20 * NSEC_PER_USEC, storm_one,
+				 (void *)(uintptr_t)i);
+	}
+	thread_sleep_ns(NSEC_PER_MSEC + STORM_N * 20 * NSEC_PER_USEC + 20 * NSEC_PER_MSEC);
+	unsigned missing = 0, twice = 0, out_of_order = 0;
+	for (unsigned i = 0; i < STORM_N; i++) {
+		missing += storm_fired[i] == 0;
+		twice += storm_fired[i] > 1;
+		out_of_order += i > 0 && storm_order[i] < storm_order[i - 1];
+	}
+	KT_EXPECT(missing == 0);
+	KT_EXPECT(twice == 0);
+	KT_EXPECT(out_of_order == 0);
+	KT_EXPECT(storm_next == STORM_N);
+}
+
 static void burn(void *arg)
 {
 	uint64_t *cpu = arg;
@@ -393,6 +434,17 @@ KTEST(sched_lockorder_inversion_caught)
 	KT_EXPECT_PANIC(mutex_lock(&a)); /* b -> a reverses it */
 	mutex_unlock(&b);
 	KT_EXPECT(!mutex_owned(&a));
+	/* The report names both classes, the order seen first, and stacks. */
+	static char log[4096];
+	size_t n = printk_ring_copy(log, sizeof(log) - 1);
+	log[n] = 0;
+	const char *r = strstr(log, "lock order reversal: acquiring \"kt_order_a\"");
+	KT_EXPECT(r != NULL);
+	if (r) {
+		KT_EXPECT(strstr(r, "while holding \"kt_order_b\"") != NULL);
+		KT_EXPECT(strstr(r, "the reverse order \"kt_order_a\" -> \"kt_order_b\"") != NULL);
+		KT_EXPECT(strstr(r, " this acquisition:\n  #0 0x") != NULL);
+	}
 
 	/* Report mode counts instead of panicking. */
 	uint64_t v0 = lockorder_violations();

@@ -121,6 +121,42 @@ KTEST(vblk_many_in_flight)
 	g_close(cp);
 }
 
+/* Discard (BIO_DELETE): the device takes it (QEMU offers
+ * VIRTIO_BLK_F_DISCARD) and the disk still reads and writes around it;
+ * a discard past the end fails like a read would. */
+KTEST(vblk_discard)
+{
+	struct g_consumer *cp = open_disk();
+	KT_ASSERT(cp != NULL);
+	uint8_t *w = kmalloc(CHUNK), *r = kmalloc(CHUNK);
+	KT_ASSERT(w && r);
+	uint8_t *bufs[1] = {NULL};
+	fill(w, CHUNK, 77);
+	uint64_t off = 8 * 1024 * 1024;
+	KT_EXPECT(g_write_data(cp, off + CHUNK, w, CHUNK) == 0);
+	/* issue() puts bio i at 4 MiB + i * CHUNK: one discard there. */
+	KT_EXPECT(issue(cp, BIO_DELETE, bufs, 1) == 0);
+	KT_EXPECT(g_read_data(cp, off + CHUNK, r, CHUNK) == 0);
+	KT_EXPECT(memcmp(w, r, CHUNK) == 0);
+	static struct inflight f;
+	sema_init(&f.done, 0);
+	f.errors = 0;
+	struct bio *bp = g_new_bio();
+	KT_ASSERT(bp != NULL);
+	bp->cmd = BIO_DELETE;
+	bp->offset = cp->provider->mediasize + 4096;
+	bp->length = 4096;
+	bp->done = bio_done;
+	bp->caller1 = &f;
+	g_io_request(bp, cp);
+	sema_down(&f.done);
+	KT_EXPECT(f.errors == 1 && bp->error == -EIO);
+	g_destroy_bio(bp);
+	kfree(w);
+	kfree(r);
+	g_close(cp);
+}
+
 /*
  * A lost completion interrupt (injected: the queue's handler skips the
  * next interrupts) must not hang the request: the transport's watchdog
