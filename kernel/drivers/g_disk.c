@@ -31,7 +31,7 @@ static struct g_class g_disk_class = {
 };
 
 int g_disk_create(const char *name, uint64_t mediasize, uint32_t sectorsize,
-		  const struct g_disk_ops *ops, void *drv)
+		  const struct g_disk_ops *ops, void *drv, struct g_provider **ppp)
 {
 	/* Registered with the first disk: drivers probe from INIT_BUS on,
 	 * after GEOM's core started (INIT_CORE). Probing is single-threaded. */
@@ -60,5 +60,30 @@ int g_disk_create(const char *name, uint64_t mediasize, uint32_t sectorsize,
 	pp->sectorsize = sectorsize;
 	g_provider_ready(pp);
 	g_topology_unlock();
+	if (ppp)
+		*ppp = pp;
 	return 0;
+}
+
+struct g_disk_gone_ev {
+	struct g_provider *pp;
+	int error;
+};
+
+static void g_disk_gone_event(void *arg)
+{
+	struct g_disk_gone_ev *ev = arg;
+	g_orphan_provider(ev->pp, ev->error);
+	kfree(ev);
+}
+
+void g_disk_gone(struct g_provider *pp, int error)
+{
+	struct g_disk_gone_ev *ev = kmalloc(sizeof(*ev));
+	if (!ev)
+		return;
+	ev->pp = pp;
+	ev->error = error;
+	if (g_post_event(g_disk_gone_event, ev, NULL) != 0)
+		kfree(ev);
 }

@@ -15,9 +15,13 @@ struct g_disk_ops {
 	void (*strategy)(void *drv, struct bio *bp);
 };
 
-/* Create the disk's geom and provider `name` and offer it for tasting.
- * May sleep (thread context). */
+/* Create the disk's geom and provider `name` and offer it for tasting;
+ * *ppp (may be NULL) gets the provider. May sleep (thread context). */
 int g_disk_create(const char *name, uint64_t mediasize, uint32_t sectorsize,
-		  const struct g_disk_ops *ops, void *drv);
+		  const struct g_disk_ops *ops, void *drv, struct g_provider **ppp);
+/* The disk is gone (the device failed or went away): its provider is
+ * orphaned with `error` on the event thread, so I/O fails with it and the
+ * geoms above are told. Any context; never sleeps. */
+void g_disk_gone(struct g_provider *pp, int error);
 
 #endif

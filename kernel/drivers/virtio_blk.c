@@ -41,9 +41,13 @@
 #define CFG_CAPACITY 0
 #define CFG_BLK_SIZE 20
 
+#define VBLK_TIMEOUT_NS (30ULL * 1000 * 1000 * 1000) /* as Linux's block layer */
+
 struct vblk {
 	struct vpci *v;
 	struct virtq *vq;
+	struct g_provider *pp;
+	bool dead; /* stopped answering: reset, every request fails */
 	struct spinlock lock;
 	struct list_node pending; /* bios waiting for ring space (bio.queue) */
 	uint64_t sectors;	  /* 512-byte sectors */
@@ -121,6 +125,11 @@ static void vblk_strategy(void *drv, struct bio *bp)
 		return;
 	}
 	spin_lock(&vb->lock);
+	if (vb->dead) {
+		spin_unlock(&vb->lock);
+		g_io_deliver(bp, -ENXIO);
+		return;
+	}
 	int e = list_empty(&vb->pending) ? vblk_submit(vb, bp) : -ENOSPC;
 	if (e == -ENOSPC)
 		list_add_tail(&vb->pending, &bp->queue);
@@ -136,6 +145,10 @@ static void vblk_irq(void *arg)
 	struct vblk *vb = arg;
 	struct list_node done = LIST_HEAD_INIT(done);
 	spin_lock(&vb->lock);
+	if (vb->dead) { /* the reset queue holds nothing of ours */
+		spin_unlock(&vb->lock);
+		return;
+	}
 	do {
 		struct vblk_req *r;
 		uint32_t len;
@@ -174,6 +187,50 @@ static void vblk_irq(void *arg)
 		list_del(&bp->queue);
 		g_io_deliver(bp, (int)(intptr_t)bp->driver1);
 	}
+}
+
+/*
+ * No completion for VBLK_TIMEOUT_NS with requests in flight (the
+ * transport's watchdog calls this from a callout): the device is reset,
+ * what it held fails with EIO, what waited for room too, and the disk is
+ * gone (its provider orphaned: later I/O fails with ENXIO).
+ */
+static void vblk_timeout(void *arg)
+{
+	struct vblk *vb = arg;
+	struct list_node done = LIST_HEAD_INIT(done);
+	unsigned n = 0;
+	spin_lock(&vb->lock);
+	if (vb->dead) {
+		spin_unlock(&vb->lock);
+		return;
+	}
+	vb->dead = true;
+	vpci_reset(vb->v);
+	struct vblk_req *r;
+	while ((r = virtq_detach_unused(vb->vq)) != NULL) {
+		list_add_tail(&done, &r->bp->queue);
+		kfree(r);
+		n++;
+	}
+	while (!list_empty(&vb->pending)) {
+		struct bio *bp = list_entry(vb->pending.next, struct bio, queue);
+		list_del(&bp->queue);
+		list_add_tail(&done, &bp->queue);
+		n++;
+	}
+	spin_unlock(&vb->lock);
+	printk("%s: the device stopped completing requests: reset, %u requests failed, "
+	       "disk gone\n",
+	       vb->name, n);
+	list_for_each_safe(it, &done)
+	{
+		struct bio *bp = list_entry(it, struct bio, queue);
+		list_del(&bp->queue);
+		bp->completed = 0;
+		g_io_deliver(bp, -EIO);
+	}
+	g_disk_gone(vb->pp, -ENXIO);
 }
 
 static const struct g_disk_ops vblk_ops = {.strategy = vblk_strategy};
@@ -230,7 +287,9 @@ static int vblk_probe(struct pci_dev *pd)
 	printk("%s: virtio-blk %lu MiB, %u-byte sectors, %s, %u-entry queue%s%s\n", vb->name,
 	       (unsigned long)(bytes >> 20), vb->blk_size, vpci_irq_kind(vb->v), virtq_size(vb->vq),
 	       vb->flush ? ", flush" : "", vb->discard ? ", discard" : "");
-	return g_disk_create(vb->name, bytes - bytes % vb->blk_size, vb->blk_size, &vblk_ops, vb);
+	vpci_set_timeout(vb->v, 0, VBLK_TIMEOUT_NS, vblk_timeout);
+	return g_disk_create(vb->name, bytes - bytes % vb->blk_size, vb->blk_size, &vblk_ops, vb,
+			     &vb->pp);
 }
 
 static const struct pci_driver vblk_driver = {

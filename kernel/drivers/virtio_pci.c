@@ -21,6 +21,9 @@
  * would); both are harmless when nothing was lost. It is armed by
  * vpci_kick and stops itself when the queue drains, so an idle system
  * takes no extra timer interrupts. `virtio` shows how often it fired.
+ * When even that brings no completion for the driver's timeout
+ * (vpci_set_timeout), the device is taken for dead and the driver's
+ * timeout handler runs: nothing waits forever on a device that stopped.
  */
 #include "virtio_pci.h"
 #include <errno.h>
@@ -84,6 +87,12 @@ struct vpci_queue {
 	uint64_t wpolls;    /* periods without progress: handler + doorbell */
 	uint64_t wrescued;  /* ... after which the handler found completions */
 	unsigned drop_irqs; /* fault injection: interrupts to ignore */
+	bool deaf;	    /* fault injection: completions never seen */
+	/* The driver's handler for a queue that made no progress for
+	 * timeout_ns with requests in flight (callout context). */
+	void (*timeout)(void *arg);
+	uint64_t timeout_ns;
+	uint64_t wprogress; /* last completion, or start of the wait */
 };
 
 struct vpci {
@@ -166,8 +175,14 @@ void vpci_reset(struct vpci *v)
 		if (v->q[i].vq)
 			vpci_watch_stop(&v->q[i]);
 	w8(v->common, CC_STATUS, 0);
-	while (r8(v->common, CC_STATUS) != 0)
-		;
+	/* The spec has the driver wait for 0; a dead device may never get
+	 * there, so not forever. */
+	for (unsigned n = 0; r8(v->common, CC_STATUS) != 0; n++) {
+		if (n == 1000000) {
+			printk("virtio %s: device does not finish its reset\n", v->name);
+			break;
+		}
+	}
 }
 
 int vpci_open(struct pci_dev *pd, struct vpci **out)
@@ -291,24 +306,37 @@ static void vpci_watch(void *arg)
 	virtq_get_stats(q->vq, &st);
 	uint64_t in_flight = st.adds - st.completions;
 	bool stalled = in_flight && st.completions == q->wseen;
-	if (stalled) {
+	if (stalled && !q->deaf) {
 		q->handler(q->arg);
 		*q->notify = (uint16_t)q->index;
 		virtq_get_stats(q->vq, &st);
 	}
+	uint64_t now = time_ns();
+	bool timed_out = false;
 	spin_lock(&q->wlock);
+	if (!q->wtimer_armed) { /* stopped meanwhile (vpci_reset) */
+		spin_unlock(&q->wlock);
+		return;
+	}
 	if (stalled) {
 		q->wpolls++;
 		if (st.completions != q->wseen)
 			q->wrescued++;
 	}
+	if (st.completions != q->wseen || st.adds == st.completions)
+		q->wprogress = now;
 	q->wseen = st.completions;
-	if (st.adds != st.completions || q->wkicked)
-		callout_schedule(&q->wtimer, time_ns() + VPCI_WATCH_NS, vpci_watch, q);
+	timed_out = q->timeout && now - q->wprogress >= q->timeout_ns;
+	if (timed_out)
+		q->wtimer_armed = false;
+	else if (st.adds != st.completions || q->wkicked)
+		callout_schedule(&q->wtimer, now + VPCI_WATCH_NS, vpci_watch, q);
 	else
 		q->wtimer_armed = false;
 	q->wkicked = false;
 	spin_unlock(&q->wlock);
+	if (timed_out)
+		q->timeout(q->arg);
 }
 
 void vpci_kick(struct vpci *v, unsigned index)
@@ -321,15 +349,27 @@ void vpci_kick(struct vpci *v, unsigned index)
 		struct virtq_stats st;
 		virtq_get_stats(q->vq, &st);
 		q->wseen = st.completions;
+		q->wprogress = time_ns();
 		q->wtimer_armed = true;
-		callout_schedule(&q->wtimer, time_ns() + VPCI_WATCH_NS, vpci_watch, q);
+		callout_schedule(&q->wtimer, q->wprogress + VPCI_WATCH_NS, vpci_watch, q);
 	}
+	spin_unlock(&q->wlock);
+}
+
+void vpci_set_timeout(struct vpci *v, unsigned index, uint64_t ns, void (*fn)(void *arg))
+{
+	struct vpci_queue *q = &v->q[index];
+	spin_lock(&q->wlock);
+	q->timeout = fn;
+	q->timeout_ns = ns;
 	spin_unlock(&q->wlock);
 }
 
 static void vpci_queue_irq(void *arg)
 {
 	struct vpci_queue *q = arg;
+	if (q->deaf)
+		return;
 	if (q->drop_irqs) {
 		q->drop_irqs--;
 		return;
@@ -459,6 +499,19 @@ int vpci_lose_interrupts(const char *name, unsigned index, unsigned n)
 	unsigned long f = arch_irq_save();
 	q->drop_irqs = n;
 	arch_irq_restore(f);
+	return 0;
+}
+
+int vpci_make_deaf(const char *name, unsigned index, uint64_t timeout_ns)
+{
+	struct vpci_queue *q = vpci_find_queue(name, index);
+	if (!q)
+		return -ENOENT;
+	spin_lock(&q->wlock);
+	q->deaf = true;
+	if (q->timeout && timeout_ns)
+		q->timeout_ns = timeout_ns;
+	spin_unlock(&q->wlock);
 	return 0;
 }
 

@@ -46,6 +46,14 @@ unsigned vpci_num_queues(struct vpci *v);
  * not virtq_kick. Called under the driver's queue lock; does not sleep.
  */
 void vpci_kick(struct vpci *v, unsigned index);
+/*
+ * When queue `index` has requests in flight and no completion for `ns`
+ * (the watchdog's polls and doorbells did not help), fn(arg of the
+ * queue's handler) runs once, from a callout (interrupt context: no
+ * sleeping): the device is not answering; the driver resets it and fails
+ * what it had given it. Set before requests flow.
+ */
+void vpci_set_timeout(struct vpci *v, unsigned index, uint64_t ns, void (*fn)(void *arg));
 /* Tell the device the driver is ready; `name` (vtbd0, ...) for listings. */
 void vpci_driver_ok(struct vpci *v, const char *name);
 /* Shared-memory region `id` (virtio-fs's DAX window is id 0): its physical
@@ -62,6 +70,10 @@ void vpci_reset(struct vpci *v);
  */
 int vpci_lose_interrupts(const char *name, unsigned index, unsigned n);
 int vpci_watch_stats(const char *name, unsigned index, uint64_t *polls, uint64_t *rescued);
+/* Fault injection: from now on queue `index` of `name` never sees a
+ * completion (interrupts and the watchdog's polls are ignored), as with a
+ * device that stopped answering; its timeout becomes timeout_ns (0: keep). */
+int vpci_make_deaf(const char *name, unsigned index, uint64_t timeout_ns);
 /* "MSI-X" or "INTx", for messages. */
 const char *vpci_irq_kind(const struct vpci *v);
 

@@ -9,6 +9,7 @@
 #include <karst/ktest.h>
 #include <karst/printk.h>
 #include <karst/sync.h>
+#include <karst/thread.h>
 #include <karst/time.h>
 #include <string.h>
 #include <virtio_pci.h>
@@ -182,6 +183,38 @@ KTEST(vblk_lost_interrupt_recovered)
 	KT_EXPECT(vpci_lose_interrupts("nonexistent", 0, 1) == -ENOENT);
 	vpci_lose_interrupts("vtbd0", 0, 0);
 	kfree(b);
+	g_close(cp);
+}
+
+/*
+ * A device that stops answering (injected: the queue never sees another
+ * completion) must not hang anyone: after the timeout the driver resets
+ * it, the requests in flight fail with EIO and the disk is gone (ENXIO).
+ * Manual: vtbd0 stays dead for the rest of the boot (run-ktests runs it
+ * in a boot of its own).
+ */
+KTEST_FLAGS(vblk_dead_device, KTEST_MANUAL)
+{
+	struct g_consumer *cp = open_disk();
+	KT_ASSERT(cp != NULL);
+	uint8_t *bufs[4];
+	for (int i = 0; i < 4; i++) {
+		bufs[i] = kmalloc(CHUNK);
+		KT_ASSERT(bufs[i] != NULL);
+	}
+	KT_ASSERT(vpci_make_deaf("vtbd0", 0, 200 * 1000 * 1000) == 0);
+	uint64_t t0 = time_ns();
+	KT_EXPECT(issue(cp, BIO_READ, bufs, 4) == 4);
+	uint64_t ms = (time_ns() - t0) / 1000000;
+	printk("    4 requests failed after %lu ms\n", (unsigned long)ms);
+	KT_EXPECT(ms >= 200 && ms < 5000);
+	/* The orphan event runs on GEOM's event thread. */
+	int e = 0;
+	for (int i = 0; i < 100 && (e = g_read_data(cp, 0, bufs[0], 512)) != -ENXIO; i++)
+		thread_sleep_ns(10 * 1000 * 1000);
+	KT_EXPECT(e == -ENXIO);
+	for (int i = 0; i < 4; i++)
+		kfree(bufs[i]);
 	g_close(cp);
 }
 
