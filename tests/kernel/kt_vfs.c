@@ -50,8 +50,41 @@ KTEST(vfs_file_round_trip)
 	KT_EXPECT(vfs_rmdir("/kt") == 0);
 }
 
+/* A fingerprint of the tree's top: the root's names and the mounts. */
+static int count_mount(void *arg, const struct vfs_mount_info *mi)
+{
+	(void)mi;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static size_t tree_snapshot(char *out, size_t size)
+{
+	size_t n = 0;
+	int mounts = 0;
+	vfs_mount_foreach(count_mount, &mounts);
+	n += (size_t)ksnprintf(out, size, "mounts %d:", mounts);
+	int fd = vfs_open("/", O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return n;
+	static char buf[2048];
+	long got;
+	while ((got = vfs_getdents(fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got;) {
+			const struct vfs_dirent *d = (const void *)(buf + off);
+			if (n < size)
+				n += (size_t)ksnprintf(out + n, size - n, " %s", d->d_name);
+			off += d->d_reclen;
+		}
+	}
+	vfs_close(fd);
+	return n;
+}
+
 KTEST(vfs_errors_change_nothing)
 {
+	static char before[1024], after[1024];
+	tree_snapshot(before, sizeof(before));
 	KT_EXPECT(vfs_open("/no/such/file", O_RDONLY, 0) == -ENOENT);
 	KT_EXPECT(vfs_open("", O_RDONLY, 0) == -ENOENT);
 	KT_EXPECT(vfs_rmdir("/") == -EBUSY);
@@ -70,6 +103,12 @@ KTEST(vfs_errors_change_nothing)
 	char b[16];
 	KT_EXPECT(vfs_read(fd, b, sizeof(b)) == -EISDIR);
 	vfs_close(fd);
+	KT_EXPECT(vfs_mkdir("/proc/x", 0755) < 0);
+	KT_EXPECT(vfs_rename("/no/such", "/x") == -ENOENT);
+	KT_EXPECT(vfs_open("/proc", O_RDONLY | O_CREAT | O_EXCL, 0644) == -EEXIST);
+	tree_snapshot(after, sizeof(after));
+	KT_EXPECT(strcmp(before, after) == 0);
+	KT_EXPECT(strstr(before, " proc") != NULL && strstr(before, " dev") != NULL);
 }
 
 KTEST(vfs_proc_and_dev_files)
