@@ -346,11 +346,14 @@ int vm_msync(struct vm_space *vs, void *addr, size_t len)
 		for (uintptr_t p = s; p < e; p += PAGE_SIZE) {
 			uint64_t pa;
 			unsigned lp;
-			if (!pgt_lookup(vs->pt, p, &pa, &lp) || !(lp & MMU_WRITE))
+			/* Written: still writable, or made read-only by
+			 * mprotect since (the leaf keeps its dirty state). */
+			if (!pgt_lookup(vs->pt, p, &pa, &lp) || !(lp & (MMU_WRITE | MMU_DIRTY)))
 				continue;
 			/* Read-only first (flushed), then write back: a
 			 * write from now on faults and dirties it again. */
-			pgt_protect(vs->pt, p, PAGE_SIZE, lp & MMU_ACCESS_MASK & ~MMU_WRITE);
+			if (lp & MMU_WRITE)
+				pgt_protect(vs->pt, p, PAGE_SIZE, lp & MMU_ACCESS_MASK & ~MMU_WRITE);
 			pgt_clear_dirty(vs->pt, p);
 			if (a->pager->writeback) {
 				int e2 = a->pager->writeback(a, area_offset(a, p), pa);
