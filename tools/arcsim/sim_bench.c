@@ -11,7 +11,7 @@
  */
 #include "arc.h"
 #include "sim.h"
-#include <pthread.h>
+#include <karst/thread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,10 +67,12 @@ struct worker {
 	atomic_bool *stop;
 	uint64_t hits;
 	uint64_t seed;
-	pthread_t pt;
+	struct thread *t;
 };
 
-static void *hit_worker(void *p)
+/* Workers are karst threads (thread_create), as in the kernel: the ARC
+ * gives each its own recency clock by thread_self(). */
+static void hit_worker(void *p)
 {
 	struct worker *w = p;
 	uint64_t s = w->seed, n = 0;
@@ -80,7 +82,6 @@ static void *hit_worker(void *p)
 		n += 256;
 	}
 	w->hits = n;
-	return NULL;
 }
 
 void sim_bench(const unsigned *threads, int nthreads, double seconds)
@@ -116,7 +117,11 @@ void sim_bench(const unsigned *threads, int nthreads, double seconds)
 		for (unsigned i = 0; i < nt; i++) {
 			w[i] =
 			    (struct worker){.a = a, .stop = &stop, .seed = 0x1234567ULL * (i + 1)};
-			pthread_create(&w[i].pt, NULL, hit_worker, &w[i]);
+			w[i].t = thread_create("arc_bench", hit_worker, &w[i], THREAD_PRIO_DEFAULT);
+			if (!w[i].t) {
+				fprintf(stderr, "arcsim: thread_create failed\n");
+				exit(1);
+			}
 		}
 		struct timespec ts = {.tv_sec = (time_t)seconds,
 				      .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
@@ -125,7 +130,7 @@ void sim_bench(const unsigned *threads, int nthreads, double seconds)
 		atomic_store(&stop, true);
 		uint64_t total = 0;
 		for (unsigned i = 0; i < nt; i++) {
-			pthread_join(w[i].pt, NULL);
+			thread_join(w[i].t);
 			total += w[i].hits;
 		}
 		double secs = (double)(now_ns() - t0) / 1e9;
