@@ -2,9 +2,14 @@
  * In-kernel test runner; see <karst/ktest.h>.
  */
 #include <karst/arch.h>
+#include <karst/cmdline.h>
 #include <karst/ktest.h>
 #include <karst/printk.h>
 #include <karst/sched.h>
+#include <karst/shell.h>
+#include <karst/time.h>
+#include <karst/timer.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const struct ktest __start_karst_ktest[], __stop_karst_ktest[];
@@ -19,6 +24,36 @@ static struct {
 	unsigned long irq;
 	bool armed;
 } catcher;
+
+/*
+ * The watchdog: a test still running after ktest_timeout seconds (default
+ * 120, 0: never) has hung. From the timer interrupt, the kernel then says
+ * which test, what every thread is doing and what the devices hold, and
+ * panics: the report is in the log even where the host only sees a stall.
+ */
+static unsigned ktest_timeout_s = 120;
+static struct callout ktest_wd;
+
+static int param_ktest_timeout(const char *v)
+{
+	char *end;
+	unsigned long s = v ? strtoul(v, &end, 10) : 0;
+	if (!v || !*v || *end || s > 86400)
+		return -22; /* EINVAL */
+	ktest_timeout_s = (unsigned)s;
+	return 0;
+}
+KARST_PARAM("ktest_timeout", param_ktest_timeout,
+	    "ktest_timeout=SECONDS: a test running longer has hung: report and panic (120; 0 off)");
+
+static void ktest_watchdog(void *arg)
+{
+	const struct ktest *t = arg;
+	printk("ktest: %s still running after %u s; threads and devices:\n", t->name,
+	       ktest_timeout_s);
+	shell_exec_line("threads; virtio; irqs");
+	panic("test %s hung (ktest_timeout=%u)", t->name, ktest_timeout_s);
+}
 
 struct arch_jmpbuf *ktest_catch_begin(void)
 {
@@ -106,7 +141,14 @@ int ktest_run(const char *patterns)
 		current = t;
 		current_failures = 0;
 		uint64_t t0 = arch_time_ns();
+		if (ktest_timeout_s) {
+			callout_init(&ktest_wd);
+			callout_schedule(&ktest_wd, time_ns() + ktest_timeout_s * NSEC_PER_SEC,
+					 ktest_watchdog, (void *)t);
+		}
 		t->fn();
+		if (ktest_timeout_s)
+			callout_cancel(&ktest_wd);
 		uint64_t us = (arch_time_ns() - t0) / 1000;
 		current = NULL;
 		if (current_failures) {
