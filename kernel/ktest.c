@@ -143,7 +143,8 @@ int ktest_run(const char *patterns)
 		uint64_t t0 = arch_time_ns();
 		if (ktest_timeout_s) {
 			callout_init(&ktest_wd);
-			callout_schedule(&ktest_wd, time_ns() + ktest_timeout_s * NSEC_PER_SEC,
+			callout_schedule(&ktest_wd,
+					 time_ns() + (uint64_t)ktest_timeout_s * NSEC_PER_SEC,
 					 ktest_watchdog, (void *)t);
 		}
 		t->fn();

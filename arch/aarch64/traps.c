@@ -26,10 +26,16 @@ void aarch64_irq(struct trap_frame *tf);
  * vm_kernel_fault_fast fixed the entry; the barriers make the new entry
  * visible before the instruction is retried. No lock, no allocation.
  */
+/* A data abort caused by a write: WnR, and not a cache maintenance op. */
+static bool abort_is_write(const struct trap_frame *tf, bool data)
+{
+	return data && (tf->esr & (1 << 6)) && !(tf->esr & (1 << 8));
+}
+
 static bool abort_fast_path(const struct trap_frame *tf, bool data)
 {
 	unsigned dfsc = (unsigned)tf->esr & 0x3f;
-	bool wnr = data && (tf->esr & (1 << 6)) && !(tf->esr & (1 << 8)); /* not CM */
+	bool wnr = abort_is_write(tf, data);
 	bool ok;
 	if ((dfsc & 0x3c) == 0x08 && (dfsc & 3) != 0)
 		ok = vm_kernel_fault_fast(tf->far, wnr, VM_FAULT_ACCESS);
@@ -87,7 +93,7 @@ void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 		if ((dfsc & 0x3c) == 0x04 || (dfsc & 0x3c) == 0x08 || (dfsc & 0x3c) == 0x0c) {
 			/* Translation, access-flag or permission fault the fast
 			 * path left: the VM areas' slow path (it may sleep). */
-			bool wnr = data && (tf->esr & (1 << 6)) && !(tf->esr & (1 << 8));
+			bool wnr = abort_is_write(tf, data);
 			unsigned access = !data ? VM_ACCESS_EXEC
 					  : wnr ? VM_ACCESS_WRITE
 						: VM_ACCESS_READ;

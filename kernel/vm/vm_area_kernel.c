@@ -44,14 +44,6 @@ struct vm_space *vm_kernel_space(void)
 	return __atomic_load_n(&vm_kspace_ready, __ATOMIC_ACQUIRE) ? &vm_kspace : NULL;
 }
 
-int vm_kernel_fault(uintptr_t va, unsigned access)
-{
-	if (!__atomic_load_n(&vm_kspace_ready, __ATOMIC_ACQUIRE) || va < VM_AREA_BASE ||
-	    va - VM_AREA_BASE >= VM_AREA_SIZE)
-		return -EFAULT;
-	return vm_fault(&vm_kspace, va, access);
-}
-
 int vm_kernel_fault_trap(uintptr_t va, unsigned access, bool irqs_were_on)
 {
 	if (!__atomic_load_n(&vm_kspace_ready, __ATOMIC_ACQUIRE) || va < VM_AREA_BASE ||

@@ -199,17 +199,14 @@ void vm_space_stats(struct vm_space *vs, struct vm_fault_stats *st, uint64_t *re
 #define VM_AREA_BASE (VM_KERNEL_BASE + VM_KERNEL_SIZE)
 #define VM_AREA_SIZE (64ULL << 30)
 struct vm_space *vm_kernel_space(void);
-/* The architecture fault handlers' slow path: vm_fault on the kernel space
- * when va is in it (-EFAULT otherwise). Needs thread context with
- * interrupts enabled at the fault (it may sleep). */
-int vm_kernel_fault(uintptr_t va, unsigned access);
 /*
- * The same, called from an exception handler with interrupts off:
- * -ERANGE when va is outside the space (the handler's own diagnosis
- * applies), -EAGAIN when the faulting context could not sleep
- * (interrupts were off, or an interrupt handler), otherwise vm_fault's
- * result, with interrupts enabled around it. vm_fault_reason(rc) says what
- * an error means, for the panic message.
+ * The architecture fault handlers' slow path, called from an exception
+ * handler with interrupts off: -ERANGE when va is outside the kernel's
+ * space (the handler's own diagnosis applies), -EAGAIN when the faulting
+ * context could not sleep (interrupts were off, or an interrupt handler),
+ * otherwise vm_fault's result on the kernel space, run with interrupts
+ * enabled (it may sleep). vm_fault_reason(rc) says what an error means,
+ * for the panic message.
  */
 int vm_kernel_fault_trap(uintptr_t va, unsigned access, bool irqs_were_on);
 const char *vm_fault_reason(int rc);
