@@ -32,13 +32,20 @@ static struct list_node vfs_types = LIST_HEAD_INIT(vfs_types);
 static uint32_t vfs_next_mnt_id;
 static _Atomic int vfs_initialised;
 
-/* Types that exist in the source tree but may be left out of a build. */
+/* Types a build option adds (CMake passes each option's setting). */
+#ifndef KARST_BUILT_WITH_COWFS
+#define KARST_BUILT_WITH_COWFS 0
+#endif
+#ifndef KARST_BUILT_WITH_VIRTIOFS
+#define KARST_BUILT_WITH_VIRTIOFS 0
+#endif
 static const struct {
 	const char *type;
 	const char *option;
+	bool on; /* the option was on for this build */
 } vfs_optional_types[] = {
-    {"cowfs", "KARST_WITH_COWFS"},
-    {"virtiofs", "KARST_WITH_VIRTIOFS"},
+    {"cowfs", "KARST_WITH_COWFS", KARST_BUILT_WITH_COWFS},
+    {"virtiofs", "KARST_WITH_VIRTIOFS", KARST_BUILT_WITH_VIRTIOFS},
 };
 
 int vfs_init(void)
@@ -95,9 +102,15 @@ static struct vfsops *lookup_type(const char *name)
 		return ops;
 	for (size_t i = 0; i < ARRAY_SIZE(vfs_optional_types); i++) {
 		if (!strcmp(vfs_optional_types[i].type, name)) {
-			printk("vfs: filesystem type '%s' is not in this kernel: build it with "
-			       "-D%s=ON\n",
-			       name, vfs_optional_types[i].option);
+			if (vfs_optional_types[i].on)
+				printk("vfs: filesystem type '%s' is not in this kernel although "
+				       "-D%s=ON: none registered (not written yet, or its init "
+				       "failed: see the boot log)\n",
+				       name, vfs_optional_types[i].option);
+			else
+				printk("vfs: filesystem type '%s' is not in this kernel: build it "
+				       "with -D%s=ON\n",
+				       name, vfs_optional_types[i].option);
 			return NULL;
 		}
 	}
