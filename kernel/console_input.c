@@ -31,10 +31,16 @@ void console_input_init(void)
 {
 	struct irq_config cfg = {0};
 	int line = arch_console_rx_irq(&cfg);
-	if (line >= 0 && irq_register((unsigned)line, console_rx, NULL, "console", cfg) == 0)
+	if (line >= 0 && irq_register((unsigned)line, console_rx, NULL, "console", cfg) == 0) {
 		rx_irq = true;
-	else
+		/* What arrived before the interrupt was on (keys typed or piped
+		 * during boot) may not raise it: take it now. */
+		unsigned long f = arch_irq_save();
+		console_rx(NULL);
+		arch_irq_restore(f);
+	} else {
 		printk("console: no receive interrupt, polling\n");
+	}
 }
 
 int console_getc(void)

@@ -1,6 +1,6 @@
 /*
- * PL011 UART, polled, through the direct map's device window. QEMU needs no
- * baud-rate setup.
+ * PL011 UART through the direct map's device window: output polled, input
+ * by the receive interrupt. QEMU needs no baud-rate setup.
  */
 #include <karst/arch.h>
 #include <karst/irq.h>
@@ -33,7 +33,8 @@ int arch_console_rx_irq(struct irq_config *cfg)
 		return -1;
 	cfg->level = true;
 	cfg->active_low = false;
-	uart[PL011_ICR / 4] = INT_RX | INT_RT;
+	/* No ICR clear: a character that came during boot keeps its pending
+	 * receive interrupt (console_input_init drains it anyway). */
 	uart[PL011_IMSC / 4] = INT_RX | INT_RT;
 	return uart_intid;
 }
@@ -45,11 +46,13 @@ void arch_console_putc(char c)
 	uart[PL011_DR / 4] = (uint8_t)c;
 }
 
+/* Reading DR until the FIFO is empty is what clears the receive interrupt.
+ * Clearing it through ICR after seeing the FIFO empty would race with a
+ * character arriving in between: its interrupt would be wiped and it would
+ * sit unread (piped input stalled after one character). */
 int arch_console_getc(void)
 {
-	if (uart[PL011_FR / 4] & FR_RXFE) {
-		uart[PL011_ICR / 4] = INT_RX | INT_RT;
+	if (uart[PL011_FR / 4] & FR_RXFE)
 		return -1;
-	}
 	return (int)(uart[PL011_DR / 4] & 0xff);
 }

@@ -16,7 +16,9 @@ void x86_console_init(void)
 	outb(COM1 + 0, 0x01); /* 115200 baud */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03); /* 8N1 */
-	outb(COM1 + 2, 0xc7); /* FIFOs on, cleared */
+	/* FCR is left alone: turning the FIFOs on empties them, and what
+	 * arrived during boot is input, not noise (QEMU buffers behind the
+	 * one-byte holding register). */
 	outb(COM1 + 4, 0x0b); /* DTR, RTS, OUT2 */
 }
 
