@@ -368,13 +368,17 @@ KTEST(sched_timer_storm_independent_callouts)
 	memset(storm_fired, 0, sizeof(storm_fired));
 	storm_next = 0;
 	uint64_t start = time_ns() + NSEC_PER_MSEC;
-	/* Armed in a scrambled order; the queue sorts them. */
+	/* Armed in a scrambled order, with interrupts off so that none fires
+	 * before all are armed (arming 400 can take longer than the first
+	 * deadline under emulation); the queue sorts them. */
+	unsigned long f = arch_irq_save();
 	for (unsigned k = 0; k < STORM_N; k++) {
 		unsigned i = (k * 7919u) % STORM_N;
 		callout_init(&storm_c[i]);
 		callout_schedule(&storm_c[i], start + i * 20 * NSEC_PER_USEC, storm_one,
 				 (void *)(uintptr_t)i);
 	}
+	arch_irq_restore(f);
 	thread_sleep_ns(NSEC_PER_MSEC + STORM_N * 20 * NSEC_PER_USEC + 20 * NSEC_PER_MSEC);
 	unsigned missing = 0, twice = 0, out_of_order = 0;
 	for (unsigned i = 0; i < STORM_N; i++) {
