@@ -10,8 +10,12 @@
  * ones to GEOM (g_up). Many requests are in flight at once: as many as the
  * ring holds (indirect descriptors make each one take a single slot).
  *
- * Locking: vb->lock (a spinlock) guards the virtqueue and the pending
- * list; bios are delivered after it is dropped.
+ * A device that stops completing requests (VBLK_TIMEOUT_NS with nothing
+ * back, despite the transport's watchdog) is reset and taken for gone:
+ * its requests fail with EIO and its provider is orphaned (vblk_timeout).
+ *
+ * Locking: vb->lock (a spinlock) guards the virtqueue, the pending list
+ * and the dead flag; bios are delivered after it is dropped.
  */
 #include "g_disk.h"
 #include "virtio_pci.h"
