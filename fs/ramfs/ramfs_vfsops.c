@@ -3,53 +3,23 @@
  * registration with the VFS.
  *
  * Mount data is a comma-separated option list; the only option is
- * "size=N" with an optional k/m/g suffix (bytes of file data, rounded up to
+ * "size=N" with an optional K/M/G/T suffix (bytes of file data, rounded up to
  * pages). An unknown option or a bad size fails the mount with EINVAL. A
  * mount without a size has no limit; statfs then reports the pages in use
  * as its size, none free.
  */
 #include "ramfs_impl.h"
 
+#include <karst/format.h>
 #include <karst/init.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* size=N[KMGT]: at least one byte, at most half the address space. */
 static int parse_size(const char *s, size_t len, uint64_t *out)
 {
-	char buf[32];
-	char *end;
-
-	if (len == 0 || len >= sizeof(buf))
+	if (kparse_size(s, len, out) != 0 || *out == 0 || *out > UINT64_MAX >> 1)
 		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (buf[0] < '0' || buf[0] > '9')
-		return -EINVAL;
-	unsigned long long v = strtoull(buf, &end, 10);
-	unsigned shift = 0;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end && end[1])
-		return -EINVAL;
-	if (v == 0 || v > (UINT64_MAX >> shift) >> 1)
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "g_internal.h"
 #include <errno.h>
+#include <karst/format.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,36 +27,17 @@ int g_ctl_get_u64(struct g_ctlreq *req, const char *key, uint64_t *v)
 	const char *s = g_ctl_get(req, key);
 	if (!s)
 		return -ENOENT;
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	char *end;
-	unsigned long long x = strtoull(s, &end, 0);
-	unsigned shift = 0;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	case '\0':
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift) {
-		if (end[1] != '\0' || x > (UINT64_MAX >> shift))
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		char *end;
+		if (!s[2])
 			return -EINVAL;
-		x <<= shift;
+		unsigned long long x = strtoull(s + 2, &end, 16);
+		if (*end || s[2] == '-' || s[2] == '+' || s[2] == ' ')
+			return -EINVAL;
+		*v = x;
+		return 0;
 	}
-	*v = x;
-	return 0;
+	return kparse_size(s, strlen(s), v);
 }
 
 int g_ctl_error(struct g_ctlreq *req, const char *fmt, ...)

@@ -440,8 +440,8 @@ struct g_ctlreq {
 
 /* Value of key (the text after '='; "" for a bare key), or NULL. */
 const char *g_ctl_get(struct g_ctlreq *req, const char *key);
-/* 0, -ENOENT when absent (v untouched), -EINVAL when not a number.
- * Accepts k/m/g suffixes (powers of 1024). */
+/* 0, -ENOENT when absent (v untouched), -EINVAL when not a number:
+ * decimal with an optional K/M/G/T suffix (kparse_size), or 0x hex. */
 int g_ctl_get_u64(struct g_ctlreq *req, const char *key, uint64_t *v);
 __printf(2, 3) int g_ctl_error(struct g_ctlreq *req, const char *fmt, ...);
 /*

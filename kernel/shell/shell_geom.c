@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <geom.h>
+#include <karst/format.h>
 #include <karst/kmem.h>
 #include <karst/printk.h>
 #include <karst/shell.h>
@@ -81,42 +82,6 @@ static void shell_geom_usage(void)
 }
 
 /* "4M" -> 4194304. Digits, then at most one of K, M, G (either case). */
-static int shell_geom_parse_size(const char *s, uint64_t *v)
-{
-	uint64_t x = 0;
-	const char *p = s;
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return -EINVAL;
-		x = x * 10 + (uint64_t)(*p - '0');
-	}
-	unsigned shift = 0;
-	switch (*p) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift && (p[1] != '\0' || x > (UINT64_MAX >> shift)))
-		return -EINVAL;
-	*v = x << shift;
-	return 0;
-}
-
 static void shell_geom_upper(char *dst, const char *src, size_t size)
 {
 	size_t i = 0;
@@ -150,8 +115,8 @@ static int shell_geom_add(struct shell_geom_req *r, const char *key, size_t keyl
 	char *w = r->words[r->argc - 1];
 	if (value && shell_geom_is_size_key(key, keylen)) {
 		uint64_t v;
-		if (shell_geom_parse_size(value, &v) != 0) {
-			printk("geom: bad %.*s '%s' (a number with an optional K, M or G): %s\n",
+		if (kparse_size(value, strlen(value), &v) != 0) {
+			printk("geom: bad %.*s '%s' (a number with an optional K, M, G or T): %s\n",
 			       (int)keylen, key, value, vfs_errname(-EINVAL));
 			return 1;
 		}

@@ -3,6 +3,7 @@
  * the oracle for every conversion the kernel supports.
  */
 #include <check.h>
+#include <errno.h>
 #include <karst/format.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -100,6 +101,41 @@ START_TEST(test_null_and_unknown)
 }
 END_TEST
 
+static int size_of(const char *s, uint64_t *v)
+{
+	return kparse_size(s, strlen(s), v);
+}
+
+START_TEST(test_parse_size)
+{
+	uint64_t v = 7;
+	ck_assert_int_eq(size_of("0", &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(size_of("4096", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(size_of("64k", &v), 0);
+	ck_assert_uint_eq(v, 64ULL << 10);
+	ck_assert_int_eq(size_of("64M", &v), 0);
+	ck_assert_uint_eq(v, 64ULL << 20);
+	ck_assert_int_eq(size_of("3g", &v), 0);
+	ck_assert_uint_eq(v, 3ULL << 30);
+	ck_assert_int_eq(size_of("2T", &v), 0);
+	ck_assert_uint_eq(v, 2ULL << 40);
+	ck_assert_int_eq(size_of("18446744073709551615", &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	/* Only the first len bytes count. */
+	ck_assert_int_eq(kparse_size("12M,rest", 3, &v), 0);
+	ck_assert_uint_eq(v, 12ULL << 20);
+	v = 7;
+	const char *bad[] = {"",	 "k",	"-1",	" 1",	"1 ",
+			     "1x",	 "1MB", "1.5M", "0x10", "18446744073709551616",
+			     "16777216T"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(size_of(bad[i], &v) == -EINVAL, "'%s' taken", bad[i]);
+	ck_assert_uint_eq(v, 7); /* untouched on error */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("format");
@@ -109,6 +145,7 @@ int main(void)
 	tcase_add_test(tc, test_strings_chars_pointers);
 	tcase_add_test(tc, test_truncation);
 	tcase_add_test(tc, test_null_and_unknown);
+	tcase_add_test(tc, test_parse_size);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <karst/format.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,50 +213,19 @@ static int cmd_destroy(int argc, char **argv)
 	return 0;
 }
 
+/* SIZE: bytes with an optional K/M/G/T suffix (kparse_size), or sectors
+ * with an s suffix. */
 static int parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	unsigned shift = 0;
-	bool sectors = false;
-	switch (*end) {
-	case '\0':
-		break;
-	case 's':
-		sectors = true;
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	case 't':
-	case 'T':
-		shift = 40;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end && end[1])
+	size_t len = strlen(s);
+	bool sectors = len > 0 && s[len - 1] == 's';
+	uint64_t v;
+	if (kparse_size(s, sectors ? len - 1 : len, &v) != 0)
 		return -EINVAL;
 	if (sectors) {
 		if (v > UINT64_MAX / secsize)
 			return -ERANGE;
 		v *= secsize;
-	} else if (shift) {
-		if (v > (UINT64_MAX >> shift))
-			return -ERANGE;
-		v <<= shift;
 	}
 	*out = v;
 	return 0;

@@ -1,13 +1,23 @@
 /*
  * The kernel's printf formatter, portable so the host tests can compare it
- * with libc's. Kernel code calls ksnprintf()/printk() (<karst/printk.h>).
+ * with libc's (kernel code calls ksnprintf()/printk(), <karst/printk.h>),
+ * and the parser of sizes users type.
  */
 #ifndef KARST_FORMAT_H
 #define KARST_FORMAT_H
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 int kfmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/*
+ * The len bytes at s as a size: decimal digits, optionally followed by one
+ * K, M, G or T (either case; powers of 1024) and nothing else. 0 with the
+ * bytes in *out, or -EINVAL (no digits, another character, overflow).
+ * Zero is a size; callers that refuse it say so.
+ */
+int kparse_size(const char *s, size_t len, uint64_t *out);
 
 #endif
