@@ -180,7 +180,9 @@ static struct arc *mk_shrinkable(uint64_t blocks, uint64_t retry_ns)
 
 START_TEST(test_lowmem_frees_and_c_recovers)
 {
-	struct arc *a = mk_shrinkable(64, 50 * 1000 * 1000);
+	/* The retry time is long enough that 100 hits under a sanitizer on a
+	 * loaded machine still fall inside it (50 ms did not). */
+	struct arc *a = mk_shrinkable(64, 1000 * 1000 * 1000);
 	for (uint64_t i = 0; i < 200; i++)
 		touch(a, i % 64 + (i / 128) * 1000, &F);
 	struct arc_stats s0 = stats(a);
@@ -203,7 +205,7 @@ START_TEST(test_lowmem_frees_and_c_recovers)
 		touch(a, 5000 + i, &F);
 	ck_assert_uint_eq(stats(a).c, 16 * BS);
 	/* ...then misses grow c back to c_max. */
-	thread_sleep_ns(60 * 1000 * 1000);
+	thread_sleep_ns(1100 * 1000 * 1000);
 	for (uint64_t i = 0; i < 200; i++) {
 		touch(a, 6000 + i, &F);
 		verify_ok(a, true);
