@@ -98,10 +98,7 @@ static size_t va_find(size_t n, size_t align)
 static int vm_kernel_init(void)
 {
 	mutex_init(&vm_lock, "vm_kernel");
-	vm_pt.root = arch_vm_kernel_root();
-	vm_pt.root_pa = virt_to_phys(vm_pt.root);
-	vm_pt.ops = &vm_ops;
-	vm_pt.ntables = 1;
+	pgt_adopt(&vm_pt, arch_vm_kernel_root(), &vm_ops);
 	__atomic_store_n(&vm_ready, true, __ATOMIC_RELEASE);
 	return 0;
 }
