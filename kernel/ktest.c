@@ -1,6 +1,7 @@
 /*
  * In-kernel test runner; see <karst/ktest.h>.
  */
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/cmdline.h>
 #include <karst/ktest.h>
@@ -39,7 +40,7 @@ static int param_ktest_timeout(const char *v)
 	char *end;
 	unsigned long s = v ? strtoul(v, &end, 10) : 0;
 	if (!v || !*v || *end || s > 86400)
-		return -22; /* EINVAL */
+		return -EINVAL;
 	ktest_timeout_s = (unsigned)s;
 	return 0;
 }

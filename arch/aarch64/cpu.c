@@ -9,6 +9,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/pte.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/kmem_kernel.h>
 #include <karst/param.h>
@@ -100,7 +101,7 @@ int arch_map_ram(uint64_t base, uint64_t size)
 	uint64_t end = base + size;
 	for (uint64_t gib = base >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
 		if (gib == 0 || gib >= 512)
-			return -34; /* ERANGE: GiB 0 holds devices; one L1 table */
+			return -ERANGE; /* GiB 0 holds devices; one L1 table */
 		if (boot_l1_hi[gib] & 1)
 			continue;
 		/* As boot.S maps RAM: never executable, writable and dirty. */

@@ -7,6 +7,7 @@
  * exit with (status << 1) | 1. Without either device the CPU halts.
  */
 #include <arch/cpu.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/param.h>
 #include <karst/printk.h>
@@ -82,11 +83,11 @@ static int direct_map(uint64_t base, uint64_t size, uint64_t flags)
 	uint64_t end = base + size;
 	for (uint64_t gib = base >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
 		if (gib >= 512)
-			return -34; /* ERANGE: beyond one PDPT */
+			return -ERANGE; /* beyond one PDPT */
 		if (boot_pdpt[gib] & 1)
 			continue;
 		if (extra_used == EXTRA_PD)
-			return -12; /* ENOMEM */
+			return -ENOMEM;
 		uint64_t *pd = extra_pd[extra_used++];
 		for (int i = 0; i < 512; i++)
 			pd[i] = ((gib << 30) + ((uint64_t)i << 21)) | flags;

@@ -11,6 +11,7 @@
  * block mappings the upper half, whose level-2 entries are only ever
  * blocks or empty.
  */
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/init.h>
 #include <karst/kmem_kernel.h>
@@ -138,7 +139,7 @@ int vm_unmap_kernel(void *va, size_t size)
 	uintptr_t v = (uintptr_t)va;
 	if (v < VM_KERNEL_BASE || v - VM_KERNEL_BASE >= VM_KERNEL_SIZE || (v & PAGE_MASK) ||
 	    !size || (size & PAGE_MASK) || size > VM_KERNEL_BASE + VM_KERNEL_SIZE - v)
-		return -22; /* EINVAL */
+		return -EINVAL;
 	size_t first = (v - VM_KERNEL_BASE) / PAGE_SIZE, n = size / PAGE_SIZE;
 	mutex_lock(&vm_lock);
 	int rc = pgt_unmap(&vm_pt, v, size, PGT_KEEP_TABLES, NULL, NULL);
