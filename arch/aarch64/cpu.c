@@ -83,19 +83,6 @@ extern pte_t boot_l0_hi[512];
 static uint64_t mapped_top = 5ULL << 30;
 #define BLOCK_DEVICE ((1ULL << 0) | (0ULL << 2) | (1ULL << 10) | (1ULL << 53) | (1ULL << 54))
 
-void *phys_to_virt(uint64_t pa)
-{
-	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
-}
-
-uint64_t virt_to_phys(const void *va)
-{
-	uintptr_t v = (uintptr_t)va;
-	if (v >= DIRECT_MAP_BASE)
-		return v - DIRECT_MAP_BASE;
-	return v; /* the kernel image is identity mapped */
-}
-
 int arch_map_ram(uint64_t base, uint64_t size)
 {
 	uint64_t end = base + size;

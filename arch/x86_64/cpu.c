@@ -64,19 +64,6 @@ static uint64_t extra_pd[EXTRA_PD][512] __aligned(4096);
 static int extra_used;
 static uint64_t mapped_top = 4ULL << 30;
 
-void *phys_to_virt(uint64_t pa)
-{
-	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
-}
-
-uint64_t virt_to_phys(const void *va)
-{
-	uintptr_t v = (uintptr_t)va;
-	if (v >= DIRECT_MAP_BASE)
-		return v - DIRECT_MAP_BASE;
-	return v; /* the kernel image is identity mapped */
-}
-
 /* Map [base, base+size) in the direct map with 2 MiB pages of `flags`. */
 static int direct_map(uint64_t base, uint64_t size, uint64_t flags)
 {
