@@ -6,6 +6,7 @@
  * the in-kernel tests (test=PATTERN), a script of shell commands (run="..."),
  * or the interactive shell.
  */
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/cmdline.h>
 #include <karst/console.h>
@@ -34,7 +35,7 @@ static const char *boot_cmdline = "";
 static int param_test(const char *v)
 {
 	if (!v || !*v || strlen(v) >= sizeof(test_pattern))
-		return -22;
+		return -EINVAL;
 	strcpy(test_pattern, v);
 	return 0;
 }
@@ -44,7 +45,7 @@ KARST_PARAM("test", param_test,
 static int param_run(const char *v)
 {
 	if (!v || !*v || strlen(v) >= sizeof(run_script))
-		return -22;
+		return -EINVAL;
 	strcpy(run_script, v);
 	return 0;
 }

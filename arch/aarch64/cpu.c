@@ -9,6 +9,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/pte.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/kmem_kernel.h>
 #include <karst/param.h>
@@ -82,25 +83,12 @@ extern pte_t boot_l0_hi[512];
 static uint64_t mapped_top = 5ULL << 30;
 #define BLOCK_DEVICE ((1ULL << 0) | (0ULL << 2) | (1ULL << 10) | (1ULL << 53) | (1ULL << 54))
 
-void *phys_to_virt(uint64_t pa)
-{
-	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
-}
-
-uint64_t virt_to_phys(const void *va)
-{
-	uintptr_t v = (uintptr_t)va;
-	if (v >= DIRECT_MAP_BASE)
-		return v - DIRECT_MAP_BASE;
-	return v; /* the kernel image is identity mapped */
-}
-
 int arch_map_ram(uint64_t base, uint64_t size)
 {
 	uint64_t end = base + size;
 	for (uint64_t gib = base >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
 		if (gib == 0 || gib >= 512)
-			return -34; /* ERANGE: GiB 0 holds devices; one L1 table */
+			return -ERANGE; /* GiB 0 holds devices; one L1 table */
 		if (boot_l1_hi[gib] & 1)
 			continue;
 		/* As boot.S maps RAM: never executable, writable and dirty. */

@@ -12,6 +12,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/irq.h>
 #include <karst/printk.h>
@@ -173,7 +174,7 @@ void arch_timer_set(uint64_t deadline_ns)
 int arch_irq_line_enable(unsigned line, bool level, bool active_low)
 {
 	if (line < 16 || line >= gic_lines)
-		return -22;
+		return -EINVAL;
 	gic_config(line, level);
 	gic_set_enabled(line, true);
 	return 0;

@@ -19,27 +19,64 @@
 bool aarch64_poweroff_in_progress(void);
 void aarch64_irq(struct trap_frame *tf);
 
-/*
- * The fast path of data and instruction aborts: an access-flag fault (DFSC
- * 0b0010LL, any level) or a write permission fault (DFSC 0b0011LL, WnR) on
- * a software-writable clean page of the runtime mapping region. True when
- * vm_kernel_fault_fast fixed the entry; the barriers make the new entry
- * visible before the instruction is retried. No lock, no allocation.
- */
+/* ESR_EL1 fields (Arm ARM D17.2.37). */
+#define ESR_EC_SHIFT	  26
+#define ESR_EC_MASK	  0x3f
+#define ESR_EC_UNKNOWN	  0x00 /* also HLT while semihosting is off */
+#define ESR_EC_IABT_LOWER 0x20 /* instruction abort, lower exception level */
+#define ESR_EC_IABT_CUR	  0x21 /* instruction abort, same exception level */
+#define ESR_EC_DABT_LOWER 0x24 /* data abort, lower exception level */
+#define ESR_EC_DABT_CUR	  0x25 /* data abort, same exception level */
+/* The ISS of an abort. */
+#define ESR_ISS_WNR	   (1u << 6) /* write, not read */
+#define ESR_ISS_CM	   (1u << 8) /* cache maintenance (WnR reads 1) */
+#define ESR_ISS_FSC_MASK   0x3f	     /* fault status code */
+#define ESR_FSC_TYPE_MASK  0x3c	     /* the kind, without the level */
+#define ESR_FSC_LEVEL_MASK 0x03	     /* the table level of the fault */
+#define ESR_FSC_ADDR_SIZE  0x00
+#define ESR_FSC_TRANSLATE  0x04
+#define ESR_FSC_ACCESS	   0x08
+#define ESR_FSC_PERM	   0x0c
+#define ESR_FSC_EXT_ABORT  0x10
+#define ESR_FSC_ALIGNMENT  0x21
+/* SPSR_EL1.I: IRQs were masked where the exception was taken. */
+#define SPSR_I (1u << 7)
+
+static unsigned esr_ec(const struct trap_frame *tf)
+{
+	return (unsigned)(tf->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
+}
+
+static unsigned esr_fsc(const struct trap_frame *tf)
+{
+	return (unsigned)tf->esr & ESR_ISS_FSC_MASK;
+}
+
 /* A data abort caused by a write: WnR, and not a cache maintenance op. */
 static bool abort_is_write(const struct trap_frame *tf, bool data)
 {
-	return data && (tf->esr & (1 << 6)) && !(tf->esr & (1 << 8));
+	return data && (tf->esr & ESR_ISS_WNR) && !(tf->esr & ESR_ISS_CM);
 }
 
+/*
+ * The fast path of data and instruction aborts: an access-flag fault (any
+ * level but 0) or a write permission fault (WnR) on a software-writable
+ * clean page of the runtime mapping region. True when vm_kernel_fault_fast
+ * fixed the entry (or found it fixed). For a write, pgt_set_accessed has
+ * already invalidated the page's TLB entry (tlbi vae1is; dsb ish; isb):
+ * this CPU may still hold the read-only entry that faulted. The barriers
+ * here make the new entry visible before the instruction is retried. No
+ * lock, no allocation.
+ */
 static bool abort_fast_path(const struct trap_frame *tf, bool data)
 {
-	unsigned dfsc = (unsigned)tf->esr & 0x3f;
+	unsigned fsc = esr_fsc(tf);
+	unsigned type = fsc & ESR_FSC_TYPE_MASK, level = fsc & ESR_FSC_LEVEL_MASK;
 	bool wnr = abort_is_write(tf, data);
 	bool ok;
-	if ((dfsc & 0x3c) == 0x08 && (dfsc & 3) != 0)
+	if (type == ESR_FSC_ACCESS && level != 0)
 		ok = vm_kernel_fault_fast(tf->far, wnr, VM_FAULT_ACCESS);
-	else if ((dfsc & 0x3c) == 0x0c && (dfsc & 3) != 0 && wnr)
+	else if (type == ESR_FSC_PERM && level != 0 && wnr)
 		ok = vm_kernel_fault_fast(tf->far, true, VM_FAULT_DIRTY);
 	else
 		return false;
@@ -50,26 +87,26 @@ static bool abort_fast_path(const struct trap_frame *tf, bool data)
 
 static const char *fault_name(unsigned dfsc)
 {
-	switch (dfsc & 0x3c) {
-	case 0x04:
+	switch (dfsc & ESR_FSC_TYPE_MASK) {
+	case ESR_FSC_TRANSLATE:
 		return "translation fault";
-	case 0x08:
+	case ESR_FSC_ACCESS:
 		return "access flag fault";
-	case 0x0c:
+	case ESR_FSC_PERM:
 		return "permission fault";
-	case 0x00:
+	case ESR_FSC_ADDR_SIZE:
 		return "address size fault";
 	}
-	if (dfsc == 0x21)
+	if (dfsc == ESR_FSC_ALIGNMENT)
 		return "alignment fault";
-	if (dfsc == 0x10)
+	if (dfsc == ESR_FSC_EXT_ABORT)
 		return "synchronous external abort";
 	return "abort";
 }
 
 void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 {
-	unsigned ec = (unsigned)(tf->esr >> 26) & 0x3f;
+	unsigned ec = esr_ec(tf);
 	if ((kind & 3) == 1) {
 		aarch64_irq(tf);
 		return;
@@ -80,43 +117,48 @@ void aarch64_trap(struct trap_frame *tf, unsigned long kind)
 			    : (kind & 3) == 2 ? "FIQ"
 					      : "SError",
 			    kind);
-	if (ec == 0 && aarch64_poweroff_in_progress()) {
+	if (ec == ESR_EC_UNKNOWN && aarch64_poweroff_in_progress()) {
 		/* Semihosting is off: skip the HLT, arch_poweroff falls back to PSCI. */
 		tf->elr += 4;
 		return;
 	}
-	if (ec == 0x24 || ec == 0x25 || ec == 0x20 || ec == 0x21) {
-		bool data = ec == 0x24 || ec == 0x25;
+	if (ec == ESR_EC_DABT_LOWER || ec == ESR_EC_DABT_CUR || ec == ESR_EC_IABT_LOWER ||
+	    ec == ESR_EC_IABT_CUR) {
+		bool data = ec == ESR_EC_DABT_LOWER || ec == ESR_EC_DABT_CUR;
 		if (abort_fast_path(tf, data))
 			return;
-		unsigned dfsc = (unsigned)tf->esr & 0x3f;
-		if ((dfsc & 0x3c) == 0x04 || (dfsc & 0x3c) == 0x08 || (dfsc & 0x3c) == 0x0c) {
+		unsigned dfsc = esr_fsc(tf), type = dfsc & ESR_FSC_TYPE_MASK;
+		bool wnr = abort_is_write(tf, data);
+		if (type == ESR_FSC_TRANSLATE || type == ESR_FSC_ACCESS || type == ESR_FSC_PERM) {
 			/* Translation, access-flag or permission fault the fast
 			 * path left: the VM areas' slow path (it may sleep). */
-			bool wnr = abort_is_write(tf, data);
 			unsigned access = !data ? VM_ACCESS_EXEC
 					  : wnr ? VM_ACCESS_WRITE
 						: VM_ACCESS_READ;
-			int rc = vm_kernel_fault_trap(tf->far, access, !(tf->spsr & (1 << 7)));
+			int rc = vm_kernel_fault_trap(tf->far, access, !(tf->spsr & SPSR_I));
 			if (rc == 0)
 				return;
 			if (rc != -ERANGE)
 				panic_frame(tf, "%s (level %u) %s address 0x%lx at pc 0x%lx: %s",
-					    fault_name(dfsc), dfsc & 3,
+					    fault_name(dfsc), dfsc & ESR_FSC_LEVEL_MASK,
 					    !data ? "executing"
 					    : wnr ? "writing"
 						  : "reading",
 					    (unsigned long)tf->far, (unsigned long)tf->elr,
 					    vm_fault_reason(rc));
 		}
-		const char *what = !data		  ? "executing"
-				   : (tf->esr & (1 << 6)) ? "writing"
-							  : "reading";
+		/* As the fast and slow paths read it: a cache maintenance
+		 * operation sets WnR but writes nothing. */
+		const char *what = !data		    ? "executing"
+				   : wnr		    ? "writing"
+				   : (tf->esr & ESR_ISS_CM) ? "cache maintenance on"
+							    : "reading";
 		if (tf->far < 4096)
 			panic_frame(tf, "null pointer dereference: %s address 0x%lx at pc 0x%lx",
 				    what, (unsigned long)tf->far, (unsigned long)tf->elr);
 		panic_frame(tf, "%s (level %u) %s address 0x%lx at pc 0x%lx", fault_name(dfsc),
-			    dfsc & 3, what, (unsigned long)tf->far, (unsigned long)tf->elr);
+			    dfsc & ESR_FSC_LEVEL_MASK, what, (unsigned long)tf->far,
+			    (unsigned long)tf->elr);
 	}
 	panic_frame(tf, "synchronous exception, EC %#x ESR %#lx at pc 0x%lx", ec,
 		    (unsigned long)tf->esr, (unsigned long)tf->elr);

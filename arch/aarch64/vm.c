@@ -18,6 +18,7 @@
  * is parsed, on the only CPU, before anything relies on the fault counts.
  */
 #include <arch/cpu.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/cmdline.h>
 #include <karst/param.h>
@@ -85,7 +86,7 @@ static void tcr_set_hafdbs(uint64_t bits)
 static int param_hwaf(const char *v)
 {
 	if (!v || (strcmp(v, "0") != 0 && strcmp(v, "1") != 0))
-		return -22; /* EINVAL */
+		return -EINVAL;
 	unsigned hafdbs = (unsigned)(READ_SYSREG(id_aa64mmfr1_el1) & 0xf);
 	if (strcmp(v, "0") == 0) {
 		tcr_set_hafdbs(0);

@@ -10,6 +10,7 @@
 #include <arch/context.h>
 #include <arch/cpu.h>
 #include <arch/trap.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/irq.h>
 #include <karst/printk.h>
@@ -137,7 +138,7 @@ int arch_irq_line_enable(unsigned line, bool level, bool active_low)
 	if (x86_line_is_msi(line))
 		return 0; /* the device's MSI-X table entry routes it */
 	if (line >= ioapic_lines)
-		return -22;
+		return -EINVAL;
 	ioapic_w(0x11 + 2 * line, 0); /* destination: APIC 0 */
 	ioapic_w(0x10 + 2 * line,
 		 (VEC_GSI_BASE + line) | (level ? 1 << 15 : 0) | (active_low ? 1 << 13 : 0));

@@ -7,6 +7,7 @@
  * exit with (status << 1) | 1. Without either device the CPU halts.
  */
 #include <arch/cpu.h>
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/param.h>
 #include <karst/printk.h>
@@ -63,30 +64,17 @@ static uint64_t extra_pd[EXTRA_PD][512] __aligned(4096);
 static int extra_used;
 static uint64_t mapped_top = 4ULL << 30;
 
-void *phys_to_virt(uint64_t pa)
-{
-	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
-}
-
-uint64_t virt_to_phys(const void *va)
-{
-	uintptr_t v = (uintptr_t)va;
-	if (v >= DIRECT_MAP_BASE)
-		return v - DIRECT_MAP_BASE;
-	return v; /* the kernel image is identity mapped */
-}
-
 /* Map [base, base+size) in the direct map with 2 MiB pages of `flags`. */
 static int direct_map(uint64_t base, uint64_t size, uint64_t flags)
 {
 	uint64_t end = base + size;
 	for (uint64_t gib = base >> 30; gib < DIV_ROUND_UP(end, 1ULL << 30); gib++) {
 		if (gib >= 512)
-			return -34; /* ERANGE: beyond one PDPT */
+			return -ERANGE; /* beyond one PDPT */
 		if (boot_pdpt[gib] & 1)
 			continue;
 		if (extra_used == EXTRA_PD)
-			return -12; /* ENOMEM */
+			return -ENOMEM;
 		uint64_t *pd = extra_pd[extra_used++];
 		for (int i = 0; i < 512; i++)
 			pd[i] = ((gib << 30) + ((uint64_t)i << 21)) | flags;

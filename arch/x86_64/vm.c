@@ -4,6 +4,7 @@
  * the accessed and dirty bits itself, so page faults have no fast path.
  * CR4.PGE is off, so reloading CR3 drops every TLB entry.
  */
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/cmdline.h>
 #include <karst/param.h>
@@ -48,7 +49,7 @@ bool arch_vm_hw_access_flag(void)
 static int param_hwaf(const char *v)
 {
 	if (!v || (strcmp(v, "0") != 0 && strcmp(v, "1") != 0))
-		return -22; /* EINVAL */
+		return -EINVAL;
 	printk("hwaf=%s: no effect on x86_64 (the CPU always sets the accessed and dirty bits)\n",
 	       v);
 	return 0;

@@ -5,9 +5,10 @@
  * chains of its buckets and the headers on them, so lookups of different
  * keys rarely meet on a lock and the table itself never needs a global one.
  *
- * The 256-bit key is folded to 64 bits by multiplying each word by an odd
- * constant, rotating and adding, then finished with a 64-bit avalanche
- * mixer; bucket, stripe and list shard use different bits of the result.
+ * The 256-bit key is hashed to 64 bits with XXH3_64bits (Debian's
+ * libxxhash, header-only, scalar code: no vector registers in the
+ * kernel); bucket, stripe and list shard use different bits of the
+ * result.
  *
  * Locking: every function but init/fini needs the stripe lock of the hash;
  * none sleeps.
@@ -18,25 +19,17 @@
 #include <karst/printk.h>
 #include <string.h>
 
-static inline uint64_t rotl64(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
+/* xxhash's C11 static assertions would pull in <assert.h>; the kernel
+ * may not use vector registers, and 32 bytes never reach the vector loop. */
+#define XXH_STATIC_ASSERT(c) _Static_assert((c), #c)
+#define XXH_VECTOR	     0 /* XXH_SCALAR */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 uint64_t arc_key_hash(const struct arc_key *k)
 {
-	uint64_t h = 0x243f6a8885a308d3ULL;
-	h = rotl64(h + k->w[0] * 0x9e3779b97f4a7c15ULL, 27) * 0xc2b2ae3d27d4eb4fULL;
-	h = rotl64(h + k->w[1] * 0x165667b19e3779f9ULL, 27) * 0xc2b2ae3d27d4eb4fULL;
-	h = rotl64(h + k->w[2] * 0x85ebca77c2b2ae63ULL, 27) * 0xc2b2ae3d27d4eb4fULL;
-	h = rotl64(h + k->w[3] * 0x27d4eb2f165667c5ULL, 27) * 0xc2b2ae3d27d4eb4fULL;
-	/* murmur3's finaliser: every input bit reaches every output bit */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	/* The words in native byte order: the table is never stored. */
+	return XXH3_64bits(k->w, sizeof(k->w));
 }
 
 static inline bool key_eq(const struct arc_key *x, const struct arc_key *y)

@@ -4,6 +4,7 @@
  * one character, waiting for it.
  */
 #include <devfs.h>
+#include <errno.h>
 #include <karst/console.h>
 #include <karst/init.h>
 #include <karst/printk.h>
@@ -15,7 +16,7 @@ static int console_write(void *arg, struct uio *uio, int ioflag)
 		size_t n = uio->uio_resid < sizeof(buf) - 1 ? uio->uio_resid : sizeof(buf) - 1;
 		n = uiomove(buf, n, uio);
 		if (n == 0)
-			return -14; /* EFAULT */
+			return -EFAULT;
 		buf[n] = 0;
 		printk("%s", buf);
 	}

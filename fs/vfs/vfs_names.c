@@ -33,6 +33,14 @@ static int lookup_locked(struct vnode *dvp, const char *name, struct vnode **vpp
 	return dvp->v_ops->lookup ? dvp->v_ops->lookup(dvp, name, vpp) : -ENOTDIR;
 }
 
+/* Whether dvp may change and its filesystem has the operation at all
+ * (has_op): the last of the unlocked checks of mkdir, rmdir and unlink. */
+static int may_change_with(struct vnode *dvp, bool has_op)
+{
+	int err = may_change(dvp);
+	return err ? err : has_op ? 0 : -EPERM;
+}
+
 int vfs_mkdir(const char *path, uint32_t mode)
 {
 	struct vfs_nameidata nd;
@@ -44,8 +52,8 @@ int vfs_mkdir(const char *path, uint32_t mode)
 	struct vnode *dvp = nd.dvp;
 	if (nd.vp)
 		err = -EEXIST;
-	else if (!(err = may_change(dvp)) && !dvp->v_ops->mkdir)
-		err = -EPERM;
+	else
+		err = may_change_with(dvp, dvp->v_ops->mkdir != NULL);
 	if (!err) {
 		struct mount *mp = dvp->v_mount;
 		rwlock_wlock(&mp->mnt_ns_lock);
@@ -57,6 +65,41 @@ int vfs_mkdir(const char *path, uint32_t mode)
 			vnode_rele(vp);
 	}
 	vfs_nd_release(&nd);
+	return err;
+}
+
+/*
+ * rmdir (dir) and unlink after their unlocked checks: under the namespace
+ * lock, look the last name of nd up again, check its type and that nothing
+ * is mounted on it, remove it and drop its cached name. Returns the
+ * result and, in *vpp, the vnode the name held (referenced) or NULL.
+ */
+static int remove_name(struct vfs_nameidata *nd, bool dir, struct vnode **vpp)
+{
+	struct vnode *dvp = nd->dvp, *vp = NULL;
+	struct mount *mp = dvp->v_mount;
+	rwlock_wlock(&mp->mnt_ns_lock);
+	int err = lookup_locked(dvp, nd->name, &vp);
+	if (!err) {
+		if (dir && vp->v_type != VDIR)
+			err = -ENOTDIR;
+		else if (dir && __atomic_load_n(&vp->v_mountedhere, __ATOMIC_ACQUIRE))
+			err = -EBUSY;
+		else if (!dir && vp->v_type == VDIR)
+			err = -EISDIR;
+		else if (!dir && nd->trailing_slash)
+			err = -ENOTDIR;
+		else if (dir)
+			err = dvp->v_ops->rmdir(dvp, nd->name, vp);
+		else
+			err = dvp->v_ops->remove(dvp, nd->name, vp);
+		if (!err)
+			vfs_nc_remove(dvp, nd->name);
+	} else {
+		vp = NULL;
+	}
+	rwlock_wunlock(&mp->mnt_ns_lock);
+	*vpp = vp;
 	return err;
 }
 
@@ -77,33 +120,16 @@ int vfs_rmdir(const char *path)
 		err = -ENOTEMPTY;
 	else if (!nd.vp)
 		err = -ENOENT;
-	else if (!(err = may_change(dvp)) && !dvp->v_ops->rmdir)
-		err = -EPERM;
-	if (err)
-		goto out;
-
-	struct mount *mp = dvp->v_mount;
-	rwlock_wlock(&mp->mnt_ns_lock);
-	err = lookup_locked(dvp, nd.name, &vp);
+	else
+		err = may_change_with(dvp, dvp->v_ops->rmdir != NULL);
 	if (!err) {
-		if (vp->v_type != VDIR)
-			err = -ENOTDIR;
-		else if (__atomic_load_n(&vp->v_mountedhere, __ATOMIC_ACQUIRE))
-			err = -EBUSY;
-		else
-			err = dvp->v_ops->rmdir(dvp, nd.name, vp);
-		if (!err)
-			vfs_nc_remove(dvp, nd.name);
-	} else {
-		vp = NULL;
+		err = remove_name(&nd, true, &vp);
+		if (vp) {
+			if (!err)
+				vfs_nc_purge_dir(vp);
+			vnode_rele(vp);
+		}
 	}
-	rwlock_wunlock(&mp->mnt_ns_lock);
-	if (vp) {
-		if (!err)
-			vfs_nc_purge_dir(vp);
-		vnode_rele(vp);
-	}
-out:
 	vfs_nd_release(&nd);
 	return err;
 }
@@ -121,30 +147,13 @@ int vfs_unlink(const char *path)
 		err = -EISDIR;
 	else if (!nd.vp)
 		err = -ENOENT;
-	else if (!(err = may_change(dvp)) && !dvp->v_ops->remove)
-		err = -EPERM;
-	if (err)
-		goto out;
-
-	struct mount *mp = dvp->v_mount;
-	rwlock_wlock(&mp->mnt_ns_lock);
-	err = lookup_locked(dvp, nd.name, &vp);
+	else
+		err = may_change_with(dvp, dvp->v_ops->remove != NULL);
 	if (!err) {
-		if (vp->v_type == VDIR)
-			err = -EISDIR;
-		else if (nd.trailing_slash)
-			err = -ENOTDIR;
-		else
-			err = dvp->v_ops->remove(dvp, nd.name, vp);
-		if (!err)
-			vfs_nc_remove(dvp, nd.name);
-	} else {
-		vp = NULL;
+		err = remove_name(&nd, false, &vp);
+		if (vp)
+			vnode_rele(vp);
 	}
-	rwlock_wunlock(&mp->mnt_ns_lock);
-	if (vp)
-		vnode_rele(vp);
-out:
 	vfs_nd_release(&nd);
 	return err;
 }

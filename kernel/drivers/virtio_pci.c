@@ -9,37 +9,23 @@
  * vector 1 serves every queue when the table is too small; with INTx one
  * line serves all queues and reading the ISR register acknowledges it.
  *
- * The watchdog. Notification suppression is a Dekker-style handshake: each
- * side stores its index, fences, and reads the other's event field. Under
- * QEMU's TCG with one vCPU the guest's fences are not translated into host
- * fences (QEMU only emits them for parallel vCPUs), so the store can still
- * sit in the host's store buffer while the device thread reads the old
- * value: then an interrupt or a kick is lost and requests hang. Every queue
- * with requests in flight therefore has a callout that, when a whole
- * period passed without a completion, runs the queue's handler (as a
- * spurious interrupt would) and rings the doorbell (as a spurious kick
- * would); both are harmless when nothing was lost. It is armed by
- * vpci_kick and stops itself when the queue drains, so an idle system
- * takes no extra timer interrupts. `virtio` shows how often it fired.
- * When even that brings no completion for the driver's timeout
- * (vpci_set_timeout), the device is taken for dead and the driver's
- * timeout handler runs: nothing waits forever on a device that stopped.
+ * The lost-interrupt watchdog (virtio_pci_watch.c), the dead-device
+ * timeout (virtio_pci_timeout.c), test-only fault injection
+ * (virtio_pci_inject.c) and the `virtio` command (virtio_pci_cmds.c) live
+ * in their own files; virtio_pci_internal.h holds what they share.
  */
-#include "virtio_pci.h"
+#include "virtio_pci_internal.h"
 #include <errno.h>
 #include <karst/arch.h>
 #include <karst/compiler.h>
 #include <karst/kmem.h>
 #include <karst/printk.h>
-#include <karst/shell.h>
 #include <karst/sync.h>
-#include <karst/time.h>
-#include <karst/timer.h>
 #include <string.h>
 #include <virtio.h>
 
-#define VPCI_WATCH_NS (20 * 1000 * 1000)
-#define VPCI_MAX_DEVS 16
+struct vpci *vpci_devs[VPCI_MAX_DEVS];
+unsigned vpci_ndevs;
 
 #define CAP_COMMON 1
 #define CAP_NOTIFY 2
@@ -71,83 +57,6 @@
 #define ST_FEATURES_OK 8
 #define ST_FAILED      128
 
-struct vpci_queue {
-	struct virtq *vq;
-	void (*handler)(void *arg);
-	void *arg;
-	volatile uint16_t *notify;
-	unsigned index;
-
-	/* The watchdog (see the top); wlock guards the w* fields. */
-	struct spinlock wlock;
-	struct callout wtimer;
-	bool wtimer_armed;
-	bool wkicked;	    /* vpci_kick ran since the last period */
-	uint64_t wseen;	    /* completions at the last period */
-	uint64_t wpolls;    /* periods without progress: handler + doorbell */
-	uint64_t wrescued;  /* ... after which the handler found completions */
-	unsigned drop_irqs; /* fault injection: interrupts to ignore */
-	bool deaf;	    /* fault injection: completions never seen */
-	/* The driver's handler for a queue that made no progress for
-	 * timeout_ns with requests in flight (callout context). */
-	void (*timeout)(void *arg);
-	uint64_t timeout_ns;
-	uint64_t wprogress; /* last completion, or start of the wait */
-};
-
-struct vpci {
-	struct pci_dev *pd;
-	volatile uint8_t *common, *isr, *device;
-	volatile uint8_t *notify_base;
-	uint32_t notify_mult;
-	uint64_t features;
-	struct {
-		uint8_t id;
-		uint64_t pa, len;
-	} shm[VPCI_MAX_SHM];
-	int nshm;
-	bool msix;
-	bool msix_shared; /* one vector for every queue (a small MSI-X table) */
-	unsigned msix_lines[1 + VPCI_MAX_QUEUES];
-	unsigned intx_line;
-	struct vpci_queue q[VPCI_MAX_QUEUES];
-	unsigned nq;
-	char name[16];
-};
-
-static struct vpci *vpci_devs[VPCI_MAX_DEVS];
-static unsigned vpci_ndevs;
-
-static inline void w8(volatile uint8_t *b, unsigned off, uint8_t v)
-{
-	b[off] = v;
-}
-static inline uint8_t r8(volatile uint8_t *b, unsigned off)
-{
-	return b[off];
-}
-static inline void w16(volatile uint8_t *b, unsigned off, uint16_t v)
-{
-	*(volatile uint16_t *)(b + off) = v;
-}
-static inline uint16_t r16(volatile uint8_t *b, unsigned off)
-{
-	return *(volatile uint16_t *)(b + off);
-}
-static inline void w32(volatile uint8_t *b, unsigned off, uint32_t v)
-{
-	*(volatile uint32_t *)(b + off) = v;
-}
-static inline uint32_t r32(volatile uint8_t *b, unsigned off)
-{
-	return *(volatile uint32_t *)(b + off);
-}
-static inline void w64(volatile uint8_t *b, unsigned off, uint64_t v)
-{
-	w32(b, off, (uint32_t)v);
-	w32(b, off + 4, (uint32_t)(v >> 32));
-}
-
 static void *cap_map(struct vpci *v, unsigned cap, uint64_t *len_out)
 {
 	uint8_t bar = pci_cfg_read8(v->pd, cap + 4);
@@ -159,14 +68,6 @@ static void *cap_map(struct vpci *v, unsigned cap, uint64_t *len_out)
 	if (len_out)
 		*len_out = len;
 	return base ? base + off : NULL;
-}
-
-static void vpci_watch_stop(struct vpci_queue *q)
-{
-	spin_lock(&q->wlock);
-	callout_cancel(&q->wtimer);
-	q->wtimer_armed = false;
-	spin_unlock(&q->wlock);
 }
 
 void vpci_reset(struct vpci *v)
@@ -294,77 +195,6 @@ static void vpci_notify(struct virtq *vq, void *arg)
 	*q->notify = (uint16_t)q->index;
 }
 
-/*
- * The watchdog's period (a callout: interrupt context, no sleeping). The
- * queue's counters are read without the driver's lock: they only decide
- * whether to poll, and a needless poll is harmless.
- */
-static void vpci_watch(void *arg)
-{
-	struct vpci_queue *q = arg;
-	struct virtq_stats st;
-	virtq_get_stats(q->vq, &st);
-	uint64_t in_flight = st.adds - st.completions;
-	bool stalled = in_flight && st.completions == q->wseen;
-	if (stalled && !q->deaf) {
-		q->handler(q->arg);
-		*q->notify = (uint16_t)q->index;
-		virtq_get_stats(q->vq, &st);
-	}
-	uint64_t now = time_ns();
-	bool timed_out = false;
-	spin_lock(&q->wlock);
-	if (!q->wtimer_armed) { /* stopped meanwhile (vpci_reset) */
-		spin_unlock(&q->wlock);
-		return;
-	}
-	if (stalled) {
-		q->wpolls++;
-		if (st.completions != q->wseen)
-			q->wrescued++;
-	}
-	if (st.completions != q->wseen || st.adds == st.completions)
-		q->wprogress = now;
-	q->wseen = st.completions;
-	timed_out = q->timeout && now - q->wprogress >= q->timeout_ns;
-	if (timed_out)
-		q->wtimer_armed = false;
-	else if (st.adds != st.completions || q->wkicked)
-		callout_schedule(&q->wtimer, now + VPCI_WATCH_NS, vpci_watch, q);
-	else
-		q->wtimer_armed = false;
-	q->wkicked = false;
-	spin_unlock(&q->wlock);
-	if (timed_out)
-		q->timeout(q->arg);
-}
-
-void vpci_kick(struct vpci *v, unsigned index)
-{
-	struct vpci_queue *q = &v->q[index];
-	virtq_kick(q->vq);
-	spin_lock(&q->wlock);
-	q->wkicked = true;
-	if (!q->wtimer_armed) {
-		struct virtq_stats st;
-		virtq_get_stats(q->vq, &st);
-		q->wseen = st.completions;
-		q->wprogress = time_ns();
-		q->wtimer_armed = true;
-		callout_schedule(&q->wtimer, q->wprogress + VPCI_WATCH_NS, vpci_watch, q);
-	}
-	spin_unlock(&q->wlock);
-}
-
-void vpci_set_timeout(struct vpci *v, unsigned index, uint64_t ns, void (*fn)(void *arg))
-{
-	struct vpci_queue *q = &v->q[index];
-	spin_lock(&q->wlock);
-	q->timeout = fn;
-	q->timeout_ns = ns;
-	spin_unlock(&q->wlock);
-}
-
 static void vpci_queue_irq(void *arg)
 {
 	struct vpci_queue *q = arg;
@@ -481,76 +311,6 @@ void vpci_driver_ok(struct vpci *v, const char *name)
 		vpci_devs[vpci_ndevs++] = v;
 	arch_irq_restore(f);
 }
-
-static struct vpci_queue *vpci_find_queue(const char *name, unsigned index)
-{
-	for (unsigned d = 0; d < vpci_ndevs; d++)
-		if (!strcmp(vpci_devs[d]->name, name) && index < vpci_devs[d]->nq &&
-		    vpci_devs[d]->q[index].vq)
-			return &vpci_devs[d]->q[index];
-	return NULL;
-}
-
-int vpci_lose_interrupts(const char *name, unsigned index, unsigned n)
-{
-	struct vpci_queue *q = vpci_find_queue(name, index);
-	if (!q)
-		return -ENOENT;
-	unsigned long f = arch_irq_save();
-	q->drop_irqs = n;
-	arch_irq_restore(f);
-	return 0;
-}
-
-int vpci_make_deaf(const char *name, unsigned index, uint64_t timeout_ns)
-{
-	struct vpci_queue *q = vpci_find_queue(name, index);
-	if (!q)
-		return -ENOENT;
-	spin_lock(&q->wlock);
-	q->deaf = true;
-	if (q->timeout && timeout_ns)
-		q->timeout_ns = timeout_ns;
-	spin_unlock(&q->wlock);
-	return 0;
-}
-
-int vpci_watch_stats(const char *name, unsigned index, uint64_t *polls, uint64_t *rescued)
-{
-	struct vpci_queue *q = vpci_find_queue(name, index);
-	if (!q)
-		return -ENOENT;
-	spin_lock(&q->wlock);
-	*polls = q->wpolls;
-	*rescued = q->wrescued;
-	spin_unlock(&q->wlock);
-	return 0;
-}
-
-static int cmd_virtio(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	shell_printf("%-8s %5s %10s %10s %10s %10s %8s %8s\n", "device", "queue", "adds", "kicks",
-		     "suppressed", "completed", "polls", "rescued");
-	for (unsigned d = 0; d < vpci_ndevs; d++) {
-		struct vpci *v = vpci_devs[d];
-		for (unsigned i = 0; i < v->nq; i++) {
-			struct vpci_queue *q = &v->q[i];
-			if (!q->vq)
-				continue;
-			struct virtq_stats st;
-			virtq_get_stats(q->vq, &st);
-			shell_printf("%-8s %5u %10lu %10lu %10lu %10lu %8lu %8lu\n", v->name, i,
-				     (unsigned long)st.adds, (unsigned long)st.kicks,
-				     (unsigned long)st.kicks_suppressed,
-				     (unsigned long)st.completions, (unsigned long)q->wpolls,
-				     (unsigned long)q->wrescued);
-		}
-	}
-	return 0;
-}
-SHELL_CMD("virtio", cmd_virtio, "virtio queues: requests, kicks, watchdog polls");
 
 int vpci_shm(struct vpci *v, uint8_t id, uint64_t *pa, uint64_t *len)
 {

@@ -42,7 +42,7 @@ unsigned vpci_num_queues(struct vpci *v);
 /*
  * Publish what was added to queue `index` and notify the device if it
  * asks for it (virtq_kick), and keep the queue's watchdog running while
- * requests are in flight (see virtio_pci.c): drivers kick through this,
+ * requests are in flight (see virtio_pci_watch.c): drivers kick through this,
  * not virtq_kick. Called under the driver's queue lock; does not sleep.
  */
 void vpci_kick(struct vpci *v, unsigned index);

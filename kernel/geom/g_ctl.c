@@ -88,3 +88,13 @@ int g_ctl(const char *class_name, int argc, const char *const *argv, struct g_sb
 	g_waitfor_event(g_ctl_event, &c);
 	return c.result;
 }
+
+int g_std_ctl_destroy(struct g_class *mp, struct g_ctlreq *req, const char *name)
+{
+	g_topology_assert();
+	struct g_geom *gp = g_find_geom(mp, name);
+	int err = gp ? mp->destroy_geom(mp, gp, g_ctl_get(req, "force") != NULL) : -ENOENT;
+	if (err)
+		g_ctl_error(req, "%s: cannot destroy %s: error %d", mp->name, name, err);
+	return err;
+}

@@ -107,16 +107,6 @@ fail:
 	return NULL;
 }
 
-static int g_label_destroy_geom(struct g_class *mp, struct g_geom *gp, bool force)
-{
-	g_topology_assert();
-	struct g_provider *pp = list_first(&gp->providers, struct g_provider, link);
-	if (pp && !force && (pp->acr || pp->acw || pp->ace))
-		return -EBUSY;
-	g_wither_geom(gp, -ENXIO);
-	return 0;
-}
-
 static void g_label_dumpconf(struct g_sbuf *sb, const char *indent, struct g_geom *gp,
 			     struct g_consumer *cp, struct g_provider *pp)
 {
@@ -218,7 +208,7 @@ struct g_class g_label_class = {
     .name = "LABEL",
     .taste = g_label_taste,
     .ctlreq = g_label_ctlreq,
-    .destroy_geom = g_label_destroy_geom,
+    .destroy_geom = g_std_destroy_geom,
     .start = g_label_start,
     .access = g_std_access,
     .orphan = g_std_orphan,

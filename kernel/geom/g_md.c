@@ -119,16 +119,6 @@ static void g_md_release(struct g_geom *gp)
 	gp->softc = NULL;
 }
 
-static int g_md_destroy_geom(struct g_class *mp, struct g_geom *gp, bool force)
-{
-	g_topology_assert();
-	struct g_provider *pp = list_first(&gp->providers, struct g_provider, link);
-	if (pp && !force && (pp->acr || pp->acw || pp->ace))
-		return -EBUSY;
-	g_wither_geom(gp, -ENXIO);
-	return 0;
-}
-
 static void g_md_dumpconf(struct g_sbuf *sb, const char *indent, struct g_geom *gp,
 			  struct g_consumer *cp, struct g_provider *pp)
 {
@@ -219,7 +209,7 @@ static int g_md_destroy_locked(const char *name, bool force)
 	struct g_geom *gp = g_find_geom(&g_md_class, name);
 	if (!gp)
 		return -ENOENT;
-	return g_md_destroy_geom(&g_md_class, gp, force);
+	return g_std_destroy_geom(&g_md_class, gp, force);
 }
 
 int g_md_destroy(const char *name, bool force)
@@ -248,19 +238,15 @@ static int g_md_ctlreq(struct g_class *mp, struct g_ctlreq *req)
 			g_ctl_error(req, "MD: cannot create %s: error %d", name, err);
 		return err;
 	}
-	if (strcmp(req->verb, "destroy") == 0) {
-		int err = g_md_destroy_locked(name, g_ctl_get(req, "force") != NULL);
-		if (err)
-			g_ctl_error(req, "MD: cannot destroy %s: error %d", name, err);
-		return err;
-	}
+	if (strcmp(req->verb, "destroy") == 0)
+		return g_std_ctl_destroy(mp, req, name);
 	return g_ctl_error(req, "MD: unknown verb %s", req->verb);
 }
 
 struct g_class g_md_class = {
     .name = "MD",
     .ctlreq = g_md_ctlreq,
-    .destroy_geom = g_md_destroy_geom,
+    .destroy_geom = g_std_destroy_geom,
     .start = g_md_start,
     .dumpconf = g_md_dumpconf,
     .release = g_md_release,

@@ -178,16 +178,6 @@ static void g_nop_release(struct g_geom *gp)
 	gp->softc = NULL;
 }
 
-static int g_nop_destroy_geom(struct g_class *mp, struct g_geom *gp, bool force)
-{
-	g_topology_assert();
-	struct g_provider *pp = list_first(&gp->providers, struct g_provider, link);
-	if (pp && !force && (pp->acr || pp->acw || pp->ace))
-		return -EBUSY;
-	g_wither_geom(gp, -ENXIO);
-	return 0;
-}
-
 static void g_nop_dumpconf(struct g_sbuf *sb, const char *indent, struct g_geom *gp,
 			   struct g_consumer *cp, struct g_provider *pp)
 {
@@ -316,7 +306,7 @@ int g_nop_get_stats(const char *nop_name, struct g_nop_stats *st)
 static int g_nop_destroy_locked(const char *nop_name, bool force)
 {
 	struct g_geom *gp = g_find_geom(&g_nop_class, nop_name);
-	return gp ? g_nop_destroy_geom(&g_nop_class, gp, force) : -ENOENT;
+	return gp ? g_std_destroy_geom(&g_nop_class, gp, force) : -ENOENT;
 }
 
 int g_nop_destroy(const char *nop_name, bool force)
@@ -413,19 +403,15 @@ static int g_nop_ctlreq(struct g_class *mp, struct g_ctlreq *req)
 			       list_first(&gp->providers, struct g_provider, link));
 		return 0;
 	}
-	if (strcmp(req->verb, "destroy") == 0) {
-		int err = g_nop_destroy_locked(name, g_ctl_get(req, "force") != NULL);
-		if (err)
-			g_ctl_error(req, "NOP: cannot destroy %s: error %d", name, err);
-		return err;
-	}
+	if (strcmp(req->verb, "destroy") == 0)
+		return g_std_ctl_destroy(mp, req, name);
 	return g_ctl_error(req, "NOP: unknown verb %s", req->verb);
 }
 
 struct g_class g_nop_class = {
     .name = "NOP",
     .ctlreq = g_nop_ctlreq,
-    .destroy_geom = g_nop_destroy_geom,
+    .destroy_geom = g_std_destroy_geom,
     .start = g_nop_start,
     .access = g_std_access,
     .orphan = g_std_orphan,

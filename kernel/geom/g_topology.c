@@ -354,6 +354,17 @@ void g_std_orphan(struct g_consumer *cp)
 	g_wither_geom(cp->geom, cp->provider ? atomic_load(&cp->provider->error) : -ENXIO);
 }
 
+int g_std_destroy_geom(struct g_class *mp, struct g_geom *gp, bool force)
+{
+	(void)mp;
+	g_topology_assert();
+	struct g_provider *pp = list_first(&gp->providers, struct g_provider, link);
+	if (pp && !force && (pp->acr || pp->acw || pp->ace))
+		return -EBUSY;
+	g_wither_geom(gp, -ENXIO);
+	return 0;
+}
+
 void g_std_spoiled(struct g_consumer *cp)
 {
 	g_topology_assert();

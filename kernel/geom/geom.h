@@ -257,6 +257,12 @@ void g_wither_geom(struct g_geom *gp, int error);
 void g_std_orphan(struct g_consumer *cp);
 void g_std_spoiled(struct g_consumer *cp);
 int g_std_access(struct g_provider *pp, int dr, int dw, int de);
+/* destroy_geom of a geom with one provider: -EBUSY while it is open,
+ * unless force; else wither it (its users see ENXIO). Topology lock held. */
+int g_std_destroy_geom(struct g_class *mp, struct g_geom *gp, bool force);
+/* The ctl verb "destroy name=NAME [force]": mp->destroy_geom of the geom
+ * `name`, -ENOENT when there is none; an error is also written to req. */
+int g_std_ctl_destroy(struct g_class *mp, struct g_ctlreq *req, const char *name);
 
 struct g_class *g_find_class(const char *name);
 struct g_geom *g_find_geom(struct g_class *mp, const char *name);

@@ -6,6 +6,7 @@
  * enough to get back to the high watermark (twice the low one), then
  * tells them memory is low if they could not.
  */
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/init.h>
 #include <karst/kmem_kernel.h>
@@ -59,7 +60,7 @@ static int reclaim_init(void)
 	low_pages = MAX(st.total_pages / 64, (size_t)256);
 	high_pages = 2 * low_pages;
 	if (!thread_create("reclaimd", reclaimd, NULL, THREAD_PRIO_HIGH))
-		return -12;
+		return -ENOMEM;
 	pa_set_low_watermark(&kernel_pa, low_pages, reclaim_wake, NULL);
 	return 0;
 }

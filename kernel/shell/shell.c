@@ -8,6 +8,7 @@
 #include <karst/arch.h>
 #include <karst/console.h>
 #include <karst/printk.h>
+#include <karst/sched.h>
 #include <karst/shell.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -160,6 +161,8 @@ static int exec_one(char *cmd)
 
 int shell_exec_line(const char *line)
 {
+	/* Commands may sleep and write through the VFS (redirections). */
+	KASSERT_MSG(!in_interrupt(), "shell_exec_line from interrupt context: '%s'", line);
 	char buf[LINE_MAX];
 	size_t n = strnlen(line, LINE_MAX);
 	if (n == LINE_MAX) {

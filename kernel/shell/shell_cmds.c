@@ -6,7 +6,9 @@
 #include <karst/bench.h>
 #include <karst/cmdline.h>
 #include <karst/console.h>
+#include <karst/init.h>
 #include <karst/kmem_kernel.h>
+#include <karst/ktest.h>
 #include <karst/printk.h>
 #include <karst/shell.h>
 #include <stdlib.h>
@@ -94,3 +96,17 @@ static int cmd_crash(int argc, char **argv)
 	return *null;
 }
 SHELL_CMD("crash", cmd_crash, "crash [panic]: fault on a null pointer (or panic)");
+
+/* What the test watchdog prints when a test hangs (from its reporter
+ * thread): every thread, the virtio queues, the interrupt counts. */
+static void shell_hang_report(void)
+{
+	shell_exec_line("threads; virtio; irqs");
+}
+
+static int shell_ktest_init(void)
+{
+	ktest_set_hang_report(shell_hang_report);
+	return 0;
+}
+KARST_INIT(INIT_LATE, shell_ktest_init);

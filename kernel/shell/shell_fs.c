@@ -4,6 +4,7 @@
  * of N bytes for quick I/O measurements. Errors are printed with the
  * errno's name (ENOENT, EROFS, ...) and make the command return 1.
  */
+#include <errno.h>
 #include <karst/param.h>
 #include <karst/printk.h>
 #include <karst/shell.h>
@@ -159,7 +160,7 @@ static int mkdir_parents(const char *p)
 	char path[KARST_PATH_MAX];
 	size_t n = strnlen(p, sizeof(path));
 	if (n == sizeof(path))
-		return -36; /* ENAMETOOLONG */
+		return -ENAMETOOLONG;
 	memcpy(path, p, n + 1);
 	for (size_t i = 1; i <= n; i++) {
 		if (path[i] != '/' && path[i] != 0)

@@ -16,7 +16,8 @@
  * entry unmapped between the walk and the swap is left alone.
  *
  * None of these allocate, sleep or take locks: pgt_set_accessed runs in the
- * aarch64 synchronous-abort handler.
+ * aarch64 synchronous-abort handler (its flush of a write fault's page is
+ * ops->flush, which must be callable there: aarch64 tlbi vae1is).
  */
 #include <karst/arch.h>
 #include <karst/pgtable.h>
@@ -118,7 +119,16 @@ bool pgt_set_accessed(struct pgtable *pt, uintptr_t va, bool is_write)
 		if (is_write)
 			new = pte_with_dirty(new, true);
 		if (new == old)
-			return true; /* another CPU (or the hardware) was first */
+			break; /* another CPU (or the hardware) was first */
 	} while (!pgt_entry_cas(ep, &old, new));
+	/* A write fault: the faulting CPU may keep the read-only entry in its
+	 * TLB (aarch64 may cache an entry that causes a permission fault,
+	 * though not one that causes an access-flag fault), whether this call
+	 * made the entry writable or found it already fixed (a repeated fault:
+	 * another CPU or the hardware was first). Drop the page's entry, or
+	 * the retried write may fault again, forever on hardware. Reads need
+	 * nothing: an entry without the access flag is never cached. */
+	if (is_write && pt->ops->flush)
+		pt->ops->flush(va & ~(uintptr_t)PAGE_MASK, PAGE_SIZE, pt->ops->arg);
 	return true;
 }

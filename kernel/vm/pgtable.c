@@ -97,7 +97,17 @@ int pgt_init(struct pgtable *pt, const struct pgt_ops *ops)
 	if (!pt->root)
 		return -ENOMEM;
 	pt->root_pa = virt_to_phys(pt->root);
+	mutex_init(&pt->lock, "pgtable");
 	return 0;
+}
+
+void pgt_adopt(struct pgtable *pt, pte_t *root, const struct pgt_ops *ops)
+{
+	pt->ops = ops;
+	pt->root = root;
+	pt->root_pa = virt_to_phys(root);
+	pt->ntables = 1;
+	mutex_init(&pt->lock, "pgtable");
 }
 
 static void pgt_destroy_level(struct pgtable *pt, pte_t *table, int level)
@@ -120,6 +130,7 @@ void pgt_destroy(struct pgtable *pt)
 	pgt_free_table(pt, pt->root);
 	pt->root = NULL;
 	pt->root_pa = 0;
+	mutex_destroy(&pt->lock);
 }
 
 /* -EEXIST when anything in [va, last] is mapped (or holds an entry this
@@ -285,9 +296,10 @@ int pgt_map(struct pgtable *pt, uintptr_t va, uint64_t pa, size_t size, unsigned
 					  false, false) == 0)
 		return -EINVAL;
 
+	mutex_lock(&pt->lock);
 	int rc = pgt_check_unmapped(pt->root, 0, va, last);
 	if (rc)
-		return rc;
+		goto out;
 	struct pgt_map_args m = {.va = va,
 				 .pa = pa,
 				 .prot = access,
@@ -298,11 +310,13 @@ int pgt_map(struct pgtable *pt, uintptr_t va, uint64_t pa, size_t size, unsigned
 	if (rc) {
 		/* The range was empty before: take out what was put in. */
 		pgt_unmap_range(pt, va, last, 0, NULL, NULL);
-		return rc;
+		goto out;
 	}
 	if (pt->ops->sync)
 		pt->ops->sync(pt->ops->arg);
-	return 0;
+out:
+	mutex_unlock(&pt->lock);
+	return rc;
 }
 
 int pgt_unmap(struct pgtable *pt, uintptr_t va, size_t size, unsigned flags, pgt_leaf_fn fn,
@@ -311,11 +325,12 @@ int pgt_unmap(struct pgtable *pt, uintptr_t va, size_t size, unsigned flags, pgt
 	uintptr_t last;
 	if (!pgt_range_ok(va, size, &last) || (flags & ~PGT_KEEP_TABLES))
 		return -EINVAL;
+	mutex_lock(&pt->lock);
 	int rc = pgt_check_leaves(pt->root, 0, va, last, 0);
-	if (rc)
-		return rc;
-	pgt_unmap_range(pt, va, last, flags, fn, arg);
-	return 0;
+	if (rc == 0)
+		pgt_unmap_range(pt, va, last, flags, fn, arg);
+	mutex_unlock(&pt->lock);
+	return rc;
 }
 
 /* Rewrite each leaf with the new access rights, keeping its address,
@@ -329,8 +344,16 @@ static bool pgt_protect_level(pte_t *table, int level, uintptr_t va, uintptr_t l
 		pte_t *ep = &table[mmu_level_index(a, level)];
 		pte_t old = pgt_entry_load(ep);
 		if (pte_is_leaf(old, level)) {
+			/* Under pt->lock nothing else unmaps or remaps the
+			 * entry, but a failed swap re-checks it anyway, as
+			 * pgt_access.c's loops do: a swap never writes a leaf
+			 * over an entry that stopped being one. */
 			pte_t new;
 			do {
+				if (!pte_is_leaf(old, level)) {
+					new = old;
+					break;
+				}
 				unsigned prot = access | (pte_prot(old) & MMU_ATTR_MASK);
 				new = pte_make_leaf(pte_pa(old, level), level, prot,
 						    pte_accessed(old), pte_dirty(old));
@@ -356,10 +379,10 @@ int pgt_protect(struct pgtable *pt, uintptr_t va, size_t size, unsigned prot)
 		return -EINVAL;
 	if ((prot & ~MMU_ACCESS_MASK) || !mmu_prot_valid(prot))
 		return -EINVAL;
+	mutex_lock(&pt->lock);
 	int rc = pgt_check_leaves(pt->root, 0, va, last, prot);
-	if (rc)
-		return rc;
-	if (pgt_protect_level(pt->root, 0, va, last, prot) && pt->ops->flush)
+	if (rc == 0 && pgt_protect_level(pt->root, 0, va, last, prot) && pt->ops->flush)
 		pt->ops->flush(va, size, pt->ops->arg);
-	return 0;
+	mutex_unlock(&pt->lock);
+	return rc;
 }

@@ -10,14 +10,17 @@
  * the region is split: mappings of 4 KiB pages take the lower half, 2 MiB
  * block mappings the upper half, whose level-2 entries are only ever
  * blocks or empty.
+ *
+ * The fault fast path is in vm_fault_fast.c, the counters in vm_stats.c,
+ * the `vmstat` command in vm_cmds.c.
  */
+#include "vm_kernel_internal.h"
+#include <errno.h>
 #include <karst/arch.h>
 #include <karst/init.h>
 #include <karst/kmem_kernel.h>
-#include <karst/shell.h>
 #include <karst/sync.h>
 #include <karst/vm.h>
-#include <stdatomic.h>
 
 #define VM_PAGES      (VM_KERNEL_SIZE / PAGE_SIZE)
 #define VM_WORDS      (VM_PAGES / 64)
@@ -25,10 +28,9 @@
 
 static struct mutex vm_lock;
 static uint64_t vm_used[VM_WORDS]; /* bit set: page's VA taken (vm_lock) */
-static struct pgtable vm_pt;
-static bool vm_ready;
-static _Atomic uint64_t vm_access_faults, vm_dirty_faults;
-static uint64_t vm_mapped_pages; /* vm_lock */
+struct pgtable vm_pt;
+bool vm_ready;
+uint64_t vm_mapped_pages; /* vm_lock */
 
 static void *vm_alloc_table(void *arg)
 {
@@ -98,10 +100,7 @@ static size_t va_find(size_t n, size_t align)
 static int vm_kernel_init(void)
 {
 	mutex_init(&vm_lock, "vm_kernel");
-	vm_pt.root = arch_vm_kernel_root();
-	vm_pt.root_pa = virt_to_phys(vm_pt.root);
-	vm_pt.ops = &vm_ops;
-	vm_pt.ntables = 1;
+	pgt_adopt(&vm_pt, arch_vm_kernel_root(), &vm_ops);
 	__atomic_store_n(&vm_ready, true, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -141,7 +140,7 @@ int vm_unmap_kernel(void *va, size_t size)
 	uintptr_t v = (uintptr_t)va;
 	if (v < VM_KERNEL_BASE || v - VM_KERNEL_BASE >= VM_KERNEL_SIZE || (v & PAGE_MASK) ||
 	    !size || (size & PAGE_MASK) || size > VM_KERNEL_BASE + VM_KERNEL_SIZE - v)
-		return -22; /* EINVAL */
+		return -EINVAL;
 	size_t first = (v - VM_KERNEL_BASE) / PAGE_SIZE, n = size / PAGE_SIZE;
 	mutex_lock(&vm_lock);
 	int rc = pgt_unmap(&vm_pt, v, size, PGT_KEEP_TABLES, NULL, NULL);
@@ -152,54 +151,3 @@ int vm_unmap_kernel(void *va, size_t size)
 	mutex_unlock(&vm_lock);
 	return rc;
 }
-
-bool vm_kernel_fault_fast(uintptr_t va, bool is_write, enum vm_fault_kind kind)
-{
-	/* The runtime region and the vm_mmap areas above it share the tree. */
-	if (!__atomic_load_n(&vm_ready, __ATOMIC_ACQUIRE) || va < VM_KERNEL_BASE ||
-	    va - VM_KERNEL_BASE >= VM_KERNEL_SIZE + VM_AREA_SIZE)
-		return false;
-	if (!pgt_set_accessed(&vm_pt, va, is_write))
-		return false;
-	atomic_fetch_add_explicit(kind == VM_FAULT_DIRTY ? &vm_dirty_faults : &vm_access_faults, 1,
-				  memory_order_relaxed);
-	return true;
-}
-
-void vm_get_stats(struct vm_stats *st)
-{
-	st->access_faults = atomic_load_explicit(&vm_access_faults, memory_order_relaxed);
-	st->dirty_faults = atomic_load_explicit(&vm_dirty_faults, memory_order_relaxed);
-	st->mapped_pages = __atomic_load_n(&vm_mapped_pages, __ATOMIC_RELAXED);
-}
-
-static int cmd_vmstat(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	struct vm_stats st;
-	vm_get_stats(&st);
-	shell_printf("accessed/dirty     %s\n",
-		     arch_vm_hw_access_flag() ? "set by the CPU" : "set by fault handlers");
-	shell_printf("access-flag faults %lu\n", (unsigned long)st.access_faults);
-	shell_printf("dirty faults       %lu\n", (unsigned long)st.dirty_faults);
-	shell_printf("runtime region     %lu pages mapped at 0x%lx\n",
-		     (unsigned long)st.mapped_pages, (unsigned long)VM_KERNEL_BASE);
-	struct vm_space *vs = vm_kernel_space();
-	if (vs) {
-		struct vm_fault_stats fs;
-		uint64_t resident;
-		vm_space_stats(vs, &fs, &resident);
-		shell_printf("mmap areas         %lu pages resident at 0x%lx\n",
-			     (unsigned long)resident, (unsigned long)VM_AREA_BASE);
-		shell_printf("demand-zero faults %lu\n", (unsigned long)fs.demand_zero);
-		shell_printf("file faults        %lu\n", (unsigned long)fs.file);
-		shell_printf("copy-on-write      %lu\n", (unsigned long)fs.cow);
-		shell_printf("write notify       %lu\n", (unsigned long)fs.write_notify);
-		shell_printf("spurious faults    %lu\n", (unsigned long)fs.spurious);
-		shell_printf("protection faults  %lu\n", (unsigned long)fs.protection);
-		shell_printf("faults, no area    %lu\n", (unsigned long)fs.no_area);
-	}
-	return 0;
-}
-SHELL_CMD("vmstat", cmd_vmstat, "vmstat: VM fault counters and the runtime mapping region");

@@ -272,3 +272,87 @@ KTEST(vmarea_concurrent_faults)
 	KT_EXPECT(bad == 0);
 	KT_EXPECT(vm_munmap(vs, (void *)p, RACE_PAGES * PAGE_SIZE) == 0);
 }
+
+/*
+ * The runtime region (vm_map_kernel, under vm_lock) and the VM areas
+ * (vm_mmap and their faults, under vs->lock) change one tree: the level-1
+ * table under the same top-level entry is shared, and both create tables
+ * below it. Threads of both kinds map, write, check and unmap at once;
+ * every mapping must hold what was written to it (a table lost to a race
+ * would take a mapping with it: a fault or other data).
+ */
+#define STRESS_ROUNDS 60
+
+struct vm_stress {
+	int id;
+	int errors;
+};
+
+static void stress_region(void *arg)
+{
+	struct vm_stress *s = arg;
+	for (int r = 0; r < STRESS_ROUNDS; r++) {
+		void *mem = page_alloc(0);
+		if (!mem) {
+			s->errors++;
+			continue;
+		}
+		volatile uint32_t *va = vm_map_kernel(virt_to_phys(mem), PAGE_SIZE,
+						      MMU_READ | MMU_WRITE | MMU_ACCESSED);
+		if (!va) {
+			s->errors++;
+			page_free(mem, 0);
+			continue;
+		}
+		uint32_t tag = (uint32_t)(s->id << 16 | r);
+		for (int i = 0; i < 1024; i += 97)
+			va[i] = tag + (uint32_t)i;
+		thread_yield();
+		for (int i = 0; i < 1024; i += 97)
+			s->errors += va[i] != tag + (uint32_t)i;
+		s->errors += ((uint32_t *)mem)[97] != tag + 97;
+		s->errors += vm_unmap_kernel((void *)va, PAGE_SIZE) != 0;
+		page_free(mem, 0);
+	}
+}
+
+static void stress_areas(void *arg)
+{
+	struct vm_stress *s = arg;
+	struct vm_space *vs = vm_kernel_space();
+	for (int r = 0; r < STRESS_ROUNDS; r++) {
+		uint8_t *p;
+		if (vm_mmap(vs, NULL, 4 * PAGE_SIZE, MMU_READ | MMU_WRITE,
+			    VM_MAP_PRIVATE | VM_MAP_ANON, NULL, NULL, 0, (void **)&p) != 0) {
+			s->errors++;
+			continue;
+		}
+		uint8_t tag = (uint8_t)(s->id * 31 + r);
+		for (int i = 0; i < 4; i++)
+			p[i * PAGE_SIZE + 7] = (uint8_t)(tag + i);
+		thread_yield();
+		for (int i = 0; i < 4; i++)
+			s->errors += p[i * PAGE_SIZE + 7] != (uint8_t)(tag + i);
+		s->errors += vm_munmap(vs, p, 4 * PAGE_SIZE) != 0;
+	}
+}
+
+KTEST(vm_regions_stress_shared_tree)
+{
+	KT_ASSERT(vm_kernel_space() != NULL);
+	struct vm_stress s[4];
+	struct thread *t[4];
+	for (int i = 0; i < 4; i++) {
+		s[i] = (struct vm_stress){.id = i};
+		t[i] =
+		    thread_create(i & 1 ? "vmstress_area" : "vmstress_region",
+				  i & 1 ? stress_areas : stress_region, &s[i], THREAD_PRIO_DEFAULT);
+		KT_ASSERT(t[i] != NULL);
+	}
+	int errors = 0;
+	for (int i = 0; i < 4; i++) {
+		thread_join(t[i]);
+		errors += s[i].errors;
+	}
+	KT_EXPECT(errors == 0);
+}

@@ -11,7 +11,11 @@
  * reports the last test started.
  *
  * Inside a test, KT_EXPECT(cond) records a failure and goes on; KT_ASSERT
- * records it and returns from the test. KT_EXPECT_PANIC(stmt) runs stmt
+ * records it and returns from the test. KT_SKIP("reason") ends a test that
+ * cannot run here (a device it was not given): it is counted as skipped,
+ * not failed, with its reason, and the final line reads "N passed, N
+ * failed, N skipped" (a run that must not skip, such as make check with
+ * its disks, checks that count). KT_EXPECT_PANIC(stmt) runs stmt
  * and expects it to panic (from thread context, not from an interrupt
  * handler; a panic raised by a synchronous fault of the statement itself,
  * such as a page fault, counts): the panic is reported, execution resumes
@@ -51,6 +55,16 @@ void ktest_fail(const char *file, int line, const char *what);
 			ktest_fail(__FILE__, __LINE__, #cond);                                     \
 	} while (0)
 
+/* Mark the running test skipped with `reason` (a string constant); the
+ * test should return (KT_SKIP does). Failures recorded before it count. */
+void ktest_skip(const char *reason);
+
+#define KT_SKIP(reason)                                                                            \
+	do {                                                                                       \
+		ktest_skip(reason);                                                                \
+		return;                                                                            \
+	} while (0)
+
 #define KT_ASSERT(cond)                                                                            \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
@@ -74,6 +88,12 @@ void ktest_catch_end(void);
 /* panic() calls this first: when a test expects a panic from this thread,
  * it does not return. */
 void ktest_catch_panic(const char *msg);
+
+/* The report printed when a test hangs (ktest_timeout): fn runs in a
+ * thread of its own (it may sleep and write through the VFS), once, before
+ * the watchdog panics. Registered by the layer that can list threads and
+ * devices (the shell); without one, the watchdog only names the test. */
+void ktest_set_hang_report(void (*fn)(void));
 
 /* Name of the running test, or NULL. */
 const char *ktest_current(void);

@@ -28,9 +28,17 @@
  * first and change nothing when they fail (pgt_map undoes its partial work
  * when it runs out of memory).
  *
- * Locking. The caller serialises pgt_map, pgt_unmap, pgt_protect and
- * pgt_destroy on one tree (the VM layer's mutex); they may allocate through
- * ops and never sleep otherwise. pgt_walk, pgt_lookup, pgt_clear_accessed,
+ * Locking. pgt_map, pgt_unmap and pgt_protect serialise themselves on the
+ * tree's mutex (pt->lock): a tree may be changed by several layers that
+ * each hold a lock of their own (the kernel's runtime mapping region under
+ * vm_lock and its VM areas under vs->lock share the level-1 table under
+ * one top-level entry), and pgt_map creates missing tables by check,
+ * allocate, store, and counts them in ntables, which only one mutator at a
+ * time may do. So they may sleep on that mutex (thread context only); they
+ * allocate through ops and never sleep otherwise, and the pgt_leaf_fn of
+ * pgt_unmap runs under the mutex (it must not call back into the tree).
+ * pgt_destroy needs nobody else using the tree. pgt_walk, pgt_lookup,
+ * pgt_clear_accessed,
  * pgt_clear_dirty and pgt_set_accessed take no lock, never allocate and
  * never sleep: they may run at the same time as each other, as pgt_map and
  * pgt_protect, and as the hardware setting accessed/dirty bits, because
@@ -43,7 +51,8 @@
  * TLB maintenance is the caller's through ops->flush, which the walker
  * calls when it made an entry less permissive or removed it: pgt_unmap and
  * pgt_protect once per call over the range, pgt_clear_dirty for the page
- * whose dirty state it cleared. pgt_clear_accessed does not flush (the
+ * whose dirty state it cleared, pgt_set_accessed for the page a write
+ * fault made (or found) writable. pgt_clear_accessed does not flush (the
  * access scanner clears many pages and flushes in batches; until a CPU's
  * TLB entry goes, that CPU may access the page without setting accessed
  * again). ops->sync runs at the end of pgt_map so the hardware walker sees
@@ -54,6 +63,7 @@
 
 #include <arch/pte.h>
 #include <karst/mmu.h>
+#include <karst/sync.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,7 +91,8 @@ struct pgtable {
 	pte_t *root; /* level-0 table, in the direct map */
 	uint64_t root_pa;
 	const struct pgt_ops *ops;
-	size_t ntables; /* table pages held, root included (caller's lock) */
+	size_t ntables;	   /* table pages held, root included (lock) */
+	struct mutex lock; /* serialises pgt_map, pgt_unmap, pgt_protect */
 };
 
 /* pgt_map flags: which block leaves it may use for aligned pieces. 1 GiB
@@ -101,6 +112,9 @@ typedef void (*pgt_leaf_fn)(uintptr_t va, pte_t old, int level, void *arg);
 
 /* 0, or -ENOMEM when the root cannot be allocated. ops must outlive pt. */
 int pgt_init(struct pgtable *pt, const struct pgt_ops *ops);
+/* A tree over a root table built by someone else (the boot page tables:
+ * its entries are kept; ntables counts the root only). */
+void pgt_adopt(struct pgtable *pt, pte_t *root, const struct pgt_ops *ops);
 /* Free every table page. No CPU may be using the tree; no flush. */
 void pgt_destroy(struct pgtable *pt);
 
@@ -158,11 +172,15 @@ bool pgt_clear_dirty(struct pgtable *pt, uintptr_t va);
 /*
  * The fault fast path: mark the leaf mapping va (any level, page or block)
  * accessed, and dirty too when is_write. One compare-and-swap; no
- * allocation, no lock, no sleeping, no flush (the entry only becomes more
- * permissive; the aarch64 caller issues dsb ishst; isb). Returns true when
- * the access can now proceed: there is a valid leaf and, for a write, it
- * is writable (already set bits count: another CPU may have fixed the
- * entry first). Returns false, changing nothing, when va is not mapped or
+ * allocation, no lock, no sleeping. Returns true when the access can now
+ * proceed: there is a valid leaf and, for a write, it is writable (already
+ * set bits count: another CPU may have fixed the entry first). For a
+ * write it then flushes the page through ops->flush, whether it changed
+ * the entry or found it fixed: the faulting CPU may still hold the
+ * read-only entry in its TLB (as Linux's arm64 __ptep_set_access_flags
+ * does). Reads need no flush (an entry without the access flag is never
+ * cached); the aarch64 caller issues dsb ishst; isb. Returns false,
+ * changing nothing, when va is not mapped or
  * is_write hits a leaf without MMU_WRITE: the VM layer's slow path decides
  * (demand paging, copy-on-write, or a protection fault).
  */

@@ -12,7 +12,14 @@
  *  - on a few hot entries, the CPU setting both bits against a scanner
  *    clearing accessed and a writeback clearing dirty: both balance;
  *  - pgt_protect flipping the access rights while the CPU sets accessed
- *    and dirty: nothing the CPU set is lost.
+ *    and dirty: nothing the CPU set is lost;
+ *  - on the hot entries, the fault fast path (pgt_set_accessed for reads,
+ *    after the scanner's clear) against a writer that sets dirty (the CPU,
+ *    or the fast path for a write) and writeback clearing dirty: every
+ *    dirtying is seen by exactly one writeback or is still set at the end
+ *    (a plain store in pgt_set_accessed loses or resurrects dirty state);
+ *  - threads mapping pages at once where none of the tables exist yet:
+ *    every mapping is there and no table is lost or leaked.
  * Run under ThreadSanitizer as well.
  */
 #include "pgt_test.h"
@@ -346,6 +353,188 @@ START_TEST(test_protect_vs_hardware)
 }
 END_TEST
 
+/*
+ * The fast path against dirty-state changes. Thread F plays the fault path
+ * of reads: it clears accessed (as the scanner would) and sets it again
+ * with pgt_set_accessed(false), so that call really stores an entry each
+ * time. Thread W is the only one that changes dirty: it makes a clean leaf
+ * dirty (half the time as the CPU does, half the time through the fast
+ * path for a write) and writes dirty leaves back (pgt_clear_dirty), and
+ * counts both. A fast path that wrote its entry with a plain store could
+ * drop a dirty bit W had just set, or put back one W had just cleared:
+ * either way the counts no longer balance.
+ */
+/* One entry: the two threads meet on it all the time. */
+#define NDIRTY_HOT 1
+
+struct dirty_counts {
+	long sets, cleans; /* written by W */
+	long w_ops;	   /* W's changes so far (F reads it) */
+	long fast_sets;	   /* pgt_set_accessed(false) that stored (F) */
+	long overlaps;	   /* ... while W changed the entry (F) */
+};
+
+/* Changes by W that the fast path must not undo; F needs this many to
+ * have overlapped one of its calls (on a loaded host the two threads may
+ * take turns on one CPU for long stretches, and then nothing collides). */
+#define MIN_OVERLAPS 1000
+
+static void dirty_op_done(struct dirty_counts *c)
+{
+	__atomic_store_n(&c->w_ops, c->w_ops + 1, __ATOMIC_RELAXED);
+}
+
+static void *fast_read_thread(void *arg)
+{
+	struct dirty_counts *c = arg;
+	for (;;) {
+		int finished = __atomic_load_n(&done, __ATOMIC_ACQUIRE);
+		for (int k = 0; k < NDIRTY_HOT; k++) {
+			uintptr_t va = leaf_va[hot[k]];
+			if (pgt_clear_accessed(&pt, va)) {
+				long before = __atomic_load_n(&c->w_ops, __ATOMIC_RELAXED);
+				PGT_CHECK(pgt_set_accessed(&pt, va, false));
+				if (__atomic_load_n(&c->w_ops, __ATOMIC_RELAXED) != before)
+					__atomic_store_n(&c->overlaps, c->overlaps + 1,
+							 __ATOMIC_RELAXED);
+				__atomic_store_n(&c->fast_sets, c->fast_sets + 1, __ATOMIC_RELAXED);
+			}
+		}
+		if (finished)
+			return NULL;
+	}
+}
+
+static void *dirty_writer_thread(void *arg)
+{
+	struct dirty_counts *c = arg;
+	unsigned seed = 13;
+	uint64_t start = now_ns();
+	for (int round = 0;; round++) {
+		if (round % 64 == 0) {
+			uint64_t t = now_ns() - start;
+			long f = __atomic_load_n(&c->overlaps, __ATOMIC_RELAXED);
+			if (t > HOT_MAX_NS ||
+			    (t > HOT_NS && f >= MIN_OVERLAPS && c->cleans >= HOT_MIN_CLEARS))
+				break;
+			sched_yield();
+		}
+		for (int k = 0; k < NDIRTY_HOT; k++) {
+			pte_t *ep = leaf[hot[k]];
+			if (pte_dirty(pgt_entry_load(ep))) {
+				if (pgt_clear_dirty(&pt, leaf_va[hot[k]]))
+					c->cleans++;
+			} else if (rand_r(&seed) & 1) {
+				if (hw_set_dirty(ep))
+					c->sets++;
+			} else {
+				/* W alone sets dirty: the leaf is clean, this
+				 * call makes it dirty. */
+				PGT_CHECK(pgt_set_accessed(&pt, leaf_va[hot[k]], true));
+				c->sets++;
+			}
+			dirty_op_done(c);
+		}
+	}
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+START_TEST(test_fast_path_vs_dirty_writer_and_writeback)
+{
+	hot[0] = 1;
+	struct dirty_counts c = {0};
+	pthread_t f, w;
+	ck_assert_int_eq(pthread_create(&f, NULL, fast_read_thread, &c), 0);
+	ck_assert_int_eq(pthread_create(&w, NULL, dirty_writer_thread, &c), 0);
+	pthread_join(w, NULL);
+	pthread_join(f, NULL);
+	/* Every dirtying was written back once, or is still dirty. */
+	ck_assert_int_eq(c.sets, c.cleans + count_state(true));
+	/* And the test saw what it guards: W's changes landed inside F's calls. */
+	ck_assert_int_ge(c.overlaps, MIN_OVERLAPS);
+	ck_assert_int_ge(c.cleans, HOT_MIN_CLEARS);
+}
+END_TEST
+
+/*
+ * Tables created by several mappers at once. The kernel's runtime region
+ * (under vm_lock) and its VM areas (under vs->lock) share tables; each
+ * round here starts from an empty tree and has NMAPPERS threads map one
+ * page each in the same level-3 table, none of whose tables exist yet,
+ * released together. Whoever creates a table must not lose another's
+ * (its mapping would vanish) nor leave one behind (a leak), and the table
+ * count must stay exact.
+ */
+#define NMAPPERS   4
+#define MAP_ROUNDS 3000
+#define MAP_BASE   ((uintptr_t)0x8040000000) /* a fresh level-0 entry */
+
+static struct pgtable mpt;
+static pthread_barrier_t map_barrier;
+
+struct mapper {
+	int id;
+	int failures;
+};
+
+static void *mapper_thread(void *arg)
+{
+	struct mapper *m = arg;
+	for (int round = 0; round < MAP_ROUNDS; round++) {
+		pthread_barrier_wait(&map_barrier); /* the tree is fresh */
+		uintptr_t va = MAP_BASE + (uintptr_t)m->id * PAGE_SIZE;
+		if (pgt_map(&mpt, va, 0x100000000ULL + (uint64_t)m->id * PAGE_SIZE, PAGE_SIZE,
+			    MMU_READ | MMU_WRITE, 0) != 0)
+			m->failures++;
+		pthread_barrier_wait(&map_barrier); /* all mapped: main checks */
+		pthread_barrier_wait(&map_barrier); /* main rebuilt the tree */
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent_maps_share_tables)
+{
+	struct pgt_test_env menv;
+	pgt_test_env_init(&menv);
+	struct mapper m[NMAPPERS];
+	pthread_t t[NMAPPERS];
+	ck_assert_int_eq(pthread_barrier_init(&map_barrier, NULL, NMAPPERS + 1), 0);
+	ck_assert_int_eq(pgt_init(&mpt, &menv.ops), 0);
+	for (int i = 0; i < NMAPPERS; i++) {
+		m[i] = (struct mapper){.id = i};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, mapper_thread, &m[i]), 0);
+	}
+	int lost = 0, bad_count = 0;
+	for (int round = 0; round < MAP_ROUNDS; round++) {
+		pthread_barrier_wait(&map_barrier);
+		pthread_barrier_wait(&map_barrier);
+		for (int i = 0; i < NMAPPERS; i++) {
+			uint64_t pa;
+			if (!pgt_lookup(&mpt, MAP_BASE + (uintptr_t)i * PAGE_SIZE, &pa, NULL) ||
+			    pa != 0x100000000ULL + (uint64_t)i * PAGE_SIZE)
+				lost++;
+		}
+		/* Root, level 1, 2 and 3: exactly four, all accounted. */
+		if (mpt.ntables != 4 || pgt_test_live(&menv) != 4)
+			bad_count++;
+		pgt_destroy(&mpt);
+		PGT_CHECK_EQ(pgt_test_live(&menv), 0);
+		menv.allocs = menv.frees = 0;
+		ck_assert_int_eq(pgt_init(&mpt, &menv.ops), 0);
+		pthread_barrier_wait(&map_barrier);
+	}
+	for (int i = 0; i < NMAPPERS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(m[i].failures, 0);
+	}
+	pgt_destroy(&mpt);
+	pthread_barrier_destroy(&map_barrier);
+	ck_assert_int_eq(lost, 0);
+	ck_assert_int_eq(bad_count, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pgt_concurrent_" PTE_ARCH_NAME);
@@ -357,6 +546,8 @@ int main(void)
 	tcase_add_test(tc, test_clear_accessed_vs_fault_fast_path);
 	tcase_add_test(tc, test_protect_vs_hardware);
 	tcase_add_test(tc, test_hot_entries_balance);
+	tcase_add_test(tc, test_fast_path_vs_dirty_writer_and_writeback);
+	tcase_add_test(tc, test_concurrent_maps_share_tables);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -399,10 +399,27 @@ static void check_accessed_dirty_cycle(uintptr_t va, int want_level)
 	ck_assert(!pgt_clear_accessed(&pt, va));
 	ck_assert_uint_eq(prot_of(va), RW);
 
-	/* A write: accessed and dirty. */
+	/* A read flushes nothing: an entry without the access flag is never
+	 * in a TLB. */
+	env.flushes = 0;
+	ck_assert(pgt_set_accessed(&pt, va, false));
+	ck_assert(pgt_clear_accessed(&pt, va));
+	ck_assert_int_eq(env.flushes, 0);
+
+	/* A write: accessed and dirty, and the page's TLB entry flushed (the
+	 * CPU may hold the read-only entry that faulted). */
 	ck_assert(pgt_set_accessed(&pt, va, true));
 	ck_assert_uint_eq(prot_of(va), RW | MMU_ACCESSED | MMU_DIRTY);
 	ck_assert(pte_writable_now(pgt_entry_load(pgt_walk(&pt, va, NULL))));
+	ck_assert_int_eq(env.flushes, 1);
+	ck_assert_uint_eq(env.flush_va, va & ~(uintptr_t)PAGE_MASK);
+	ck_assert_uint_eq(env.flush_len, PAGE_SIZE);
+	/* A repeated write fault on the entry already fixed (another CPU was
+	 * first; this one still has the stale entry): flushed again. */
+	ck_assert(pgt_set_accessed(&pt, va, true));
+	ck_assert_uint_eq(prot_of(va), RW | MMU_ACCESSED | MMU_DIRTY);
+	ck_assert_int_eq(env.flushes, 2);
+	ck_assert_uint_eq(env.flush_va, va & ~(uintptr_t)PAGE_MASK);
 
 	/* Clearing accessed leaves dirty set. */
 	ck_assert(pgt_clear_accessed(&pt, va));
