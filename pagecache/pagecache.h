@@ -74,7 +74,7 @@
  * or without the vnode's v_lock (read/write paths hold it, faults do not):
  * an op takes only the filesystem's own internal locks, never a VFS lock,
  * and never calls back into the page cache for the same object. Lock
- * order: vm_space.lock -> v_lock -> obj->lock -> the filesystem's locks
+ * order: v_lock -> vm_space.lock -> obj->lock -> the filesystem's locks
  * -> the cache's global leaf locks. Everything here may sleep unless said
  * otherwise; nothing may be called from interrupt context.
  */
@@ -146,13 +146,12 @@ void pc_owner_stats(struct pc_owner *ow, struct pc_owner_stats *st);
 struct pc_object {
 	struct mutex lock;
 	struct pc_owner *owner;
-	void *arg;	 /* the filesystem's, passed to every op */
-	void **root;	 /* the page index: a radix tree of 64-slot nodes */
-	int height;	 /* levels of the tree; 0: empty */
-	uint64_t size;	 /* bytes */
-	uint64_t npages; /* pages in the index */
-	uint64_t nmapped;
-	bool dying;
+	void *arg;		  /* the filesystem's, passed to every op */
+	void **root;		  /* the page index: a radix tree of 64-slot nodes */
+	int height;		  /* levels of the tree; 0: empty */
+	uint64_t size;		  /* bytes */
+	uint64_t npages;	  /* pages in the index */
+	struct list_node removed; /* pages out of the index, still referenced */
 };
 
 /* -EINVAL when the owner is not registered or its ops contradict its

@@ -1,0 +1,5 @@
+#include "pc_test_fs.h"
+int main(void)
+{
+	return 0;
+}
