@@ -205,33 +205,52 @@ uintptr_t tmach_map(struct tmach *m, struct tfs *f, size_t len, unsigned prot, u
 	return (uintptr_t)out;
 }
 
+/* The access itself runs under the space's lock, so that unmapping
+ * (which takes it) cannot free the frame between the lookup and the load
+ * or store, as a TLB shootdown would wait for a real CPU's access. A write
+ * stores before it marks the leaf dirty: a dirty harvest in between (it
+ * takes no space lock) then copies the new byte already. */
 int tmach_read(struct tmach *m, uintptr_t va, uint8_t *out)
 {
-	uint64_t pa;
-	if (!pgt_lookup(&m->pt, va, NULL, NULL)) {
+	for (int tries = 0; tries < 1000; tries++) {
+		uint64_t pa;
+		mutex_lock(&m->vs.lock);
+		bool ok = pgt_lookup(&m->pt, va, &pa, NULL);
+		if (ok) {
+			pgt_set_accessed(&m->pt, va, false);
+			*out = *(uint8_t *)phys_to_virt(pa);
+		}
+		mutex_unlock(&m->vs.lock);
+		if (ok)
+			return 0;
 		int e = vm_fault(&m->vs, va, VM_ACCESS_READ);
 		if (e)
 			return e;
 	}
-	pgt_set_accessed(&m->pt, va, false);
-	ck_assert(pgt_lookup(&m->pt, va, &pa, NULL));
-	*out = *(uint8_t *)phys_to_virt(pa);
-	return 0;
+	ck_abort_msg("read of %lx never succeeded", (unsigned long)va);
+	return -1;
 }
 
 int tmach_write(struct tmach *m, uintptr_t va, uint8_t v)
 {
-	uint64_t pa;
-	unsigned prot = 0;
-	if (!pgt_lookup(&m->pt, va, NULL, &prot) || !(prot & MMU_WRITE)) {
+	for (int tries = 0; tries < 1000; tries++) {
+		uint64_t pa;
+		unsigned prot = 0;
+		mutex_lock(&m->vs.lock);
+		bool ok = pgt_lookup(&m->pt, va, &pa, &prot) && (prot & MMU_WRITE);
+		if (ok) {
+			*(uint8_t *)phys_to_virt(pa) = v;
+			ck_assert(pgt_set_accessed(&m->pt, va, true));
+		}
+		mutex_unlock(&m->vs.lock);
+		if (ok)
+			return 0;
 		int e = vm_fault(&m->vs, va, VM_ACCESS_WRITE);
 		if (e)
 			return e;
 	}
-	ck_assert(pgt_set_accessed(&m->pt, va, true));
-	ck_assert(pgt_lookup(&m->pt, va, &pa, NULL));
-	*(uint8_t *)phys_to_virt(pa) = v;
-	return 0;
+	ck_abort_msg("write of %lx never succeeded", (unsigned long)va);
+	return -1;
 }
 
 uint64_t tmach_pa(struct tmach *m, uintptr_t va)
