@@ -198,6 +198,8 @@ int pc_fsync(struct pc_object *obj);
 struct vnode;
 struct vfs_mmap_req;
 int pc_mmap_hook(struct vnode *vp, struct pc_object *obj, struct vfs_mmap_req *req);
+/* Give back what pc_mmap_hook put in req->result when it is not mapped. */
+void pc_mmap_cancel(void *result);
 int pc_mmap_space(struct vm_space *vs, int fd, size_t len, int prot, int flags, uint64_t offset,
 		  void **out);
 int pc_mmap(int fd, size_t len, int prot, int flags, uint64_t offset, void **out);

@@ -30,8 +30,9 @@ int pc_mmap_hook(struct vnode *vp, struct pc_object *obj, struct vfs_mmap_req *r
 	return 0;
 }
 
-static void map_drop(struct pc_map *m)
+void pc_mmap_cancel(void *result)
 {
+	struct pc_map *m = result;
 	if (m->vp)
 		vnode_rele(m->vp);
 	kfree(m);
@@ -56,6 +57,6 @@ int pc_mmap_space(struct vm_space *vs, int fd, size_t len, int prot, int flags, 
 	unsigned vflags = (flags & VFS_MAP_SHARED) ? VM_MAP_SHARED : VM_MAP_PRIVATE;
 	e = vm_mmap(vs, NULL, len, mprot, vflags, &pc_pager_ops, req.result, offset, out);
 	if (e)
-		map_drop(req.result);
+		pc_mmap_cancel(req.result);
 	return e;
 }
