@@ -168,6 +168,8 @@ void pc_scan_ctl_measure(struct pc_scan_ctl *c, uint64_t worked_ns, uint64_t ela
 size_t pc_scan_batch(size_t max, size_t *accessed);
 /* Start the thread unless automatic starts are off (tests). */
 int pc_scanner_autostart(void);
+/* CPU time of the scanner thread (0 when none), for the benchmark. */
+uint64_t pc_scanner_cpu_ns(void);
 /* Tests: whether registering an evictable owner starts the thread. */
 void pc_scanner_set_auto(bool on);
 

@@ -223,3 +223,12 @@ bool pc_scanner_running(void)
 	mutex_unlock(&scan_lock);
 	return r;
 }
+
+uint64_t pc_scanner_cpu_ns(void)
+{
+	scan_lock_init();
+	mutex_lock(&scan_lock);
+	uint64_t ns = scan_thread ? thread_cpu_ns(scan_thread) : 0;
+	mutex_unlock(&scan_lock);
+	return ns;
+}
