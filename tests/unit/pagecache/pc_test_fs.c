@@ -8,6 +8,8 @@
 #include <string.h>
 #include <vfs.h>
 
+pthread_mutex_t tfs_data_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct tfs *arg_tfs(void *arg)
 {
 	return arg;
@@ -33,7 +35,9 @@ static int tfs_writeback(void *arg, uint64_t index, const void *src, size_t len)
 	ck_assert_uint_gt(len, 0);
 	if ((long)index == f->fail_writeback_index)
 		return -EIO;
+	pthread_mutex_lock(&tfs_data_lock);
 	memcpy(f->store + index * PAGE_SIZE, src, len);
+	pthread_mutex_unlock(&tfs_data_lock);
 	f->writebacks[index]++;
 	f->total_writebacks++;
 	return 0;
@@ -218,7 +222,9 @@ int tmach_read(struct tmach *m, uintptr_t va, uint8_t *out)
 		bool ok = pgt_lookup(&m->pt, va, &pa, NULL);
 		if (ok) {
 			pgt_set_accessed(&m->pt, va, false);
+			pthread_mutex_lock(&tfs_data_lock);
 			*out = *(uint8_t *)phys_to_virt(pa);
+			pthread_mutex_unlock(&tfs_data_lock);
 		}
 		mutex_unlock(&m->vs.lock);
 		if (ok)
@@ -239,7 +245,9 @@ int tmach_write(struct tmach *m, uintptr_t va, uint8_t v)
 		mutex_lock(&m->vs.lock);
 		bool ok = pgt_lookup(&m->pt, va, &pa, &prot) && (prot & MMU_WRITE);
 		if (ok) {
+			pthread_mutex_lock(&tfs_data_lock);
 			*(uint8_t *)phys_to_virt(pa) = v;
+			pthread_mutex_unlock(&tfs_data_lock);
 			ck_assert(pgt_set_accessed(&m->pt, va, true));
 		}
 		mutex_unlock(&m->vs.lock);

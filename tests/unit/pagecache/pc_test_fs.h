@@ -18,6 +18,7 @@
 #include <karst/vm.h>
 #include <pagecache.h>
 #include <pc_impl.h>
+#include <pthread.h>
 
 #define TFS_PAGES 64
 
@@ -33,6 +34,12 @@ struct tfs {
 };
 
 extern struct pc_owner tfs_fill_owner, tfs_lend_owner, tfs_store_owner;
+
+/* Page contents are shared by the test's "CPU" (tmach_read/write) and the
+ * owner's writeback copying a page that is still mapped, as in any kernel;
+ * this lock makes each access one indivisible step for ThreadSanitizer (a
+ * real CPU's store is one). */
+extern pthread_mutex_t tfs_data_lock;
 
 /* Register the owners (scanner auto-start off), set up f over owner with
  * a store of TFS_PAGES pages, byte i of page p being tfs_byte(p, i). */
