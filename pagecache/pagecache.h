@@ -63,7 +63,9 @@
  *             accessed calls arc_buf_accessed() with arc_buf_hashkey().
  *             Lent read-only (ARC blocks are immutable): a write fault or
  *             write() gets PC_NO_LEND and a filled page of the cache's own,
- *             dirty, written back by writeback as a new block.
+ *             dirty, written back by writeback as a new block. (Not yet:
+ *             a write fault on a lent page that is already mapped fails
+ *             with EACCES; write() replaces an unmapped one by a copy.)
  *   virtio-fs lend pages of the DAX window (PC_LENT_WRITABLE when mounted
  *             read-write) or of its read cache; cookie = the chunk;
  *             unlend drops the chunk's use count; accessed feeds the
