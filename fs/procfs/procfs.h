@@ -45,6 +45,10 @@ int procfs_register(const char *path, procfs_show_t show, void *arg);
 /* Open files keep their snapshot; show is not called after this returns. */
 int procfs_unregister(const char *path);
 
+/* Kernel builds: add lines to /proc/meminfo (the page cache's Cached and
+ * Mapped), written by show after the allocators' lines; at most 4. */
+int procfs_meminfo_register(procfs_show_t show, void *arg);
+
 /* Register the "procfs" type and the built-in files (idempotent). */
 int procfs_init(void);
 

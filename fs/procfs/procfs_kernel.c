@@ -9,6 +9,24 @@
 #include <karst/time.h>
 #include <procfs.h>
 
+#define MEMINFO_EXTRA 4
+static struct {
+	procfs_show_t show;
+	void *arg;
+} meminfo_extra[MEMINFO_EXTRA];
+static _Atomic int meminfo_nextra;
+
+int procfs_meminfo_register(procfs_show_t show, void *arg)
+{
+	int i = meminfo_nextra;
+	if (i >= MEMINFO_EXTRA)
+		return -28; /* ENOSPC */
+	meminfo_extra[i].show = show;
+	meminfo_extra[i].arg = arg;
+	meminfo_nextra = i + 1; /* published after the entry (seq_cst) */
+	return 0;
+}
+
 static int meminfo_show(struct seqbuf *sb, void *arg)
 {
 	struct pa_stats ps;
@@ -23,6 +41,8 @@ static int meminfo_show(struct seqbuf *sb, void *arg)
 	seqbuf_printf(sb, "KmallocLarge:   %8lu kB\n", (unsigned long)(ks.large_pages * 4));
 	seqbuf_printf(sb, "PageAllocs:     %8lu\n", (unsigned long)ps.allocs);
 	seqbuf_printf(sb, "PageFailures:   %8lu\n", (unsigned long)ps.failures);
+	for (int i = 0; i < meminfo_nextra && !sb->err; i++)
+		meminfo_extra[i].show(sb, meminfo_extra[i].arg);
 	return sb->err;
 }
 

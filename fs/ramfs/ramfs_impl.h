@@ -18,6 +18,7 @@
 #include <karst/kmem.h>
 #include <karst/printk.h>
 #include <karst/time.h>
+#include <pagecache.h>
 #include <vfs.h>
 
 struct ramfs_mount {
@@ -57,9 +58,7 @@ struct ramfs_node {
 			struct ramfs_node *parent; /* NULL once removed */
 		} dir;
 		struct {
-			void **root; /* radix tree of pages */
-			int height;  /* levels of 512 slots; 0: empty */
-			uint64_t npages;
+			struct pc_object pc; /* the data: see ramfs_data.c */
 		} file;
 		struct {
 			char *target;
@@ -85,6 +84,9 @@ void ramfs_dir_remove(struct ramfs_node *d, struct ramfs_dirent *e);
 void ramfs_free_tree(struct ramfs_mount *rm);
 
 /* file data (ramfs_data.c) */
+extern struct pc_owner ramfs_pc_owner;
+int ramfs_data_init(struct ramfs_node *n);
+uint64_t ramfs_data_pages(struct ramfs_node *n);
 int ramfs_data_read(struct ramfs_node *n, struct uio *uio);
 int ramfs_data_write(struct ramfs_node *n, struct uio *uio);
 int ramfs_data_truncate(struct ramfs_node *n, uint64_t size);

@@ -40,6 +40,9 @@ struct ramfs_node *ramfs_node_new(struct ramfs_mount *rm, uint32_t mode)
 		}
 		list_init(&n->dir.order);
 		n->dir.next_cookie = 3;
+	} else if (S_ISREG(mode) && ramfs_data_init(n) != 0) {
+		kfree(n);
+		return NULL;
 	}
 	spin_lock(&rm->lock);
 	rm->nnodes++;

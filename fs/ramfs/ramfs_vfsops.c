@@ -110,6 +110,7 @@ static struct vfsops ramfs_vfsops = {
 
 int ramfs_register(void)
 {
-	return vfs_register(&ramfs_vfsops);
+	int e = pc_owner_register(&ramfs_pc_owner);
+	return e ? e : vfs_register(&ramfs_vfsops);
 }
 KARST_INIT(INIT_FS, ramfs_register);

@@ -281,7 +281,7 @@ static int ramfs_getattr(struct vnode *vp, struct vfs_stat *st)
 	st->st_ctime_ns = n->ctime;
 	spin_unlock(&n->attr);
 	st->st_blksize = PAGE_SIZE;
-	st->st_blocks = S_ISREG(n->mode) ? n->file.npages * (PAGE_SIZE / 512) : 0;
+	st->st_blocks = S_ISREG(n->mode) ? ramfs_data_pages(n) * (PAGE_SIZE / 512) : 0;
 	return 0;
 }
 
@@ -313,6 +313,21 @@ static int ramfs_setattr(struct vnode *vp, const struct vfs_setattr *sa)
 	return 0;
 }
 
+/* Mapping a file maps the page cache's pages, which are the data. */
+static int ramfs_mmap(struct vnode *vp, struct vfs_mmap_req *req)
+{
+	struct ramfs_node *n = ramfs_node(vp);
+	if (!S_ISREG(n->mode))
+		return -ENODEV;
+	return pc_mmap_hook(vp, &n->file.pc, req);
+}
+
+static int ramfs_fsync(struct vnode *vp)
+{
+	(void)vp;
+	return 0; /* the pages are the data */
+}
+
 static void ramfs_reclaim(struct vnode *vp)
 {
 	struct ramfs_node *n = ramfs_node(vp);
@@ -335,5 +350,7 @@ const struct vnode_ops ramfs_vnops = {
     .write = ramfs_write,
     .getattr = ramfs_getattr,
     .setattr = ramfs_setattr,
+    .fsync = ramfs_fsync,
+    .mmap = ramfs_mmap,
     .reclaim = ramfs_reclaim,
 };

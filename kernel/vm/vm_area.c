@@ -23,7 +23,9 @@
 struct vm_released {
 	uint64_t pa;
 	uint64_t offset;
+	uintptr_t va;
 	bool anon;
+	bool dirty;
 };
 
 struct vm_unmap_ctx {
@@ -121,6 +123,8 @@ static int area_split(struct vm_area *a, uintptr_t at)
 	b->offset = area_offset(a, at);
 	a->end = at;
 	list_insert_between(&b->link, &a->link, a->link.next);
+	if (b->pager && b->pager->area_dup)
+		b->pager->area_dup(b);
 	return 0;
 }
 
@@ -142,10 +146,13 @@ static int range_split(struct vm_space *vs, uintptr_t start, uintptr_t end)
 static void release_batch(struct vm_space *vs, struct vm_unmap_ctx *c)
 {
 	for (unsigned i = 0; i < c->n; i++) {
-		if (c->r[i].anon)
+		if (c->r[i].anon) {
 			vs->frames->free(c->r[i].pa, vs->frames->arg);
-		else
-			c->area->pager->put_page(c->area, c->r[i].offset, c->r[i].pa);
+			continue;
+		}
+		if (c->area->pager->unmap)
+			c->area->pager->unmap(c->area, c->r[i].va, c->r[i].pa, c->r[i].dirty);
+		c->area->pager->put_page(c->area, c->r[i].offset, c->r[i].pa);
 	}
 	vs->resident -= c->n;
 	c->n = 0;
@@ -158,7 +165,9 @@ static void unmap_leaf(uintptr_t va, pte_t old, int level, void *arg)
 	c->r[c->n++] = (struct vm_released){
 	    .pa = pte_pa(old, MMU_LEAF_LEVEL),
 	    .offset = area_offset(c->area, va),
+	    .va = va,
 	    .anon = (pte_prot(old) & MMU_ANON) != 0,
+	    .dirty = pte_dirty(old),
 	};
 }
 
@@ -172,6 +181,16 @@ static void area_unmap_pages(struct vm_space *vs, struct vm_area *a, uintptr_t s
 		pgt_unmap(vs->pt, p, n, PGT_KEEP_TABLES, unmap_leaf, &c);
 		release_batch(vs, &c);
 	}
+}
+
+/* Unmap every page of a, tell the pager the area is gone, free it. */
+static void area_free(struct vm_space *vs, struct vm_area *a)
+{
+	area_unmap_pages(vs, a, a->start, a->end);
+	list_del(&a->link);
+	if (a->pager && a->pager->area_close)
+		a->pager->area_close(a);
+	kfree(a);
 }
 
 int vm_mmap(struct vm_space *vs, void *addr, size_t len, unsigned prot, unsigned flags,
@@ -203,6 +222,7 @@ int vm_mmap(struct vm_space *vs, void *addr, size_t len, unsigned prot, unsigned
 		rc = -ENOMEM;
 	}
 	if (rc == 0) {
+		a->space = vs;
 		a->start = at;
 		a->end = at + len;
 		a->prot = prot;
@@ -242,9 +262,7 @@ int vm_munmap(struct vm_space *vs, void *addr, size_t len)
 				break;
 			if (a->end <= start)
 				continue;
-			area_unmap_pages(vs, a, a->start, a->end);
-			list_del(&a->link);
-			kfree(a);
+			area_free(vs, a);
 		}
 	}
 	mutex_unlock(&vs->lock);
@@ -257,9 +275,7 @@ void vm_space_destroy(struct vm_space *vs)
 	list_for_each_safe(it, &vs->areas)
 	{
 		struct vm_area *a = list_entry(it, struct vm_area, link);
-		area_unmap_pages(vs, a, a->start, a->end);
-		list_del(&a->link);
-		kfree(a);
+		area_free(vs, a);
 	}
 	mutex_unlock(&vs->lock);
 }
@@ -353,7 +369,8 @@ int vm_msync(struct vm_space *vs, void *addr, size_t len)
 			/* Read-only first (flushed), then write back: a
 			 * write from now on faults and dirties it again. */
 			if (lp & MMU_WRITE)
-				pgt_protect(vs->pt, p, PAGE_SIZE, lp & MMU_ACCESS_MASK & ~MMU_WRITE);
+				pgt_protect(vs->pt, p, PAGE_SIZE,
+					    lp & MMU_ACCESS_MASK & ~MMU_WRITE);
 			pgt_clear_dirty(vs->pt, p);
 			if (a->pager->writeback) {
 				int e2 = a->pager->writeback(a, area_offset(a, p), pa);
@@ -425,11 +442,20 @@ static int fault_missing(struct vm_space *vs, struct vm_area *a, uintptr_t p, bo
 	}
 	unsigned access = write ? a->prot : a->prot & ~MMU_WRITE;
 	e = map_page(vs, p, pa, access, false, write);
-	if (e)
+	if (e) {
 		a->pager->put_page(a, off, pa);
-	else
-		vs->st.file++;
-	return e;
+		return e;
+	}
+	if (a->pager->map && (e = a->pager->map(a, p, pa)) != 0) {
+		/* The pager refused (its page went meanwhile): no unmap
+		 * call, the page was never in its reverse map. */
+		pgt_unmap(vs->pt, p, PAGE_SIZE, PGT_KEEP_TABLES, NULL, NULL);
+		vs->resident--;
+		a->pager->put_page(a, off, pa);
+		return e;
+	}
+	vs->st.file++;
+	return 0;
 }
 
 /* A write to a present page that its leaf does not allow yet. */
@@ -506,4 +532,21 @@ void vm_space_stats(struct vm_space *vs, struct vm_fault_stats *st, uint64_t *re
 	if (resident)
 		*resident = vs->resident;
 	mutex_unlock(&vs->lock);
+}
+
+int vm_unmap_pager_page(struct vm_space *vs, uintptr_t va, uint64_t pa)
+{
+	uintptr_t p = va & ~(uintptr_t)PAGE_MASK;
+	int rc = -ENOENT;
+	mutex_lock(&vs->lock);
+	struct vm_area *a = area_find(vs, p);
+	uint64_t lpa;
+	unsigned lp;
+	if (a && a->pager && pgt_lookup(vs->pt, p, &lpa, &lp) && !(lp & MMU_ANON) &&
+	    (lpa & ~(uint64_t)PAGE_MASK) == pa) {
+		area_unmap_pages(vs, a, p, p + PAGE_SIZE);
+		rc = 0;
+	}
+	mutex_unlock(&vs->lock);
+	return rc;
 }

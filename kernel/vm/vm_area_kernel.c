@@ -66,6 +66,8 @@ const char *vm_fault_reason(int rc)
 		return "protection violation: the mapping does not allow this access";
 	case -ENOMEM:
 		return "out of memory resolving the fault";
+	case -EIO:
+		return "I/O error: the file's filesystem could not read the page";
 	case -EAGAIN:
 		return "fault on mapped memory where sleeping is not allowed";
 	default:

@@ -121,10 +121,25 @@ struct vm_pager_ops {
 	/* msync: the page was written through a shared mapping; write it
 	 * back. May be NULL (nothing to write back to). */
 	int (*writeback)(struct vm_area *area, uint64_t offset, uint64_t pa);
+	/* The reverse map (optional, both or neither). map: the page fault
+	 * returned is now mapped at va (its leaf is installed); an error
+	 * removes the leaf again, puts the page back and fails the fault
+	 * with it (the pager refuses a page it removed meanwhile). unmap:
+	 * the leaf at va is gone and its TLB entries flushed; dirty is the
+	 * leaf's last dirty state. put_page follows for the same page. */
+	int (*map)(struct vm_area *area, uintptr_t va, uint64_t pa);
+	void (*unmap)(struct vm_area *area, uintptr_t va, uint64_t pa, bool dirty);
+	/* Area lifetimes (optional): vm_mmap's area takes over the caller's
+	 * hold on obj; a split makes a second area on the same obj
+	 * (area_dup); area_close runs when an area goes (munmap, destroy). */
+	void (*area_dup)(struct vm_area *area);
+	void (*area_close)(struct vm_area *area);
 };
 
+struct vm_space;
 struct vm_area {
 	struct list_node link; /* vm_space.areas, sorted by start */
+	struct vm_space *space;
 	uintptr_t start, end;  /* [start, end), page aligned */
 	unsigned prot;	       /* MMU_ACCESS_MASK bits */
 	unsigned flags;	       /* VM_MAP_* */
@@ -192,6 +207,12 @@ int vm_mprotect(struct vm_space *vs, void *addr, size_t len, unsigned prot);
  * the range is not mapped. */
 int vm_msync(struct vm_space *vs, void *addr, size_t len);
 int vm_fault(struct vm_space *vs, uintptr_t va, unsigned access);
+/* Remove the leaf at va if it maps the pager page pa (truncate, eviction:
+ * the pager's reverse map says where its page is mapped); the area stays,
+ * so the next access faults to the pager again. Flushes the TLB, calls the
+ * pager's unmap and put_page. 0, or -ENOENT when va does not map pa. Takes
+ * vs->lock: the caller must not hold a pager lock. */
+int vm_unmap_pager_page(struct vm_space *vs, uintptr_t va, uint64_t pa);
 void vm_space_stats(struct vm_space *vs, struct vm_fault_stats *st, uint64_t *resident);
 
 /* The kernel's space for vm_mmap (kernel only): VM_AREA_BASE ..

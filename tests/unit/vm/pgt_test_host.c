@@ -42,8 +42,9 @@ static void test_flush(uintptr_t va, size_t len, void *arg)
 {
 	struct pgt_test_env *env = arg;
 	__atomic_fetch_add(&env->flushes, 1, __ATOMIC_RELAXED);
-	env->flush_va = va;
-	env->flush_len = len;
+	/* The last flush: concurrent suites flush from several threads. */
+	__atomic_store_n(&env->flush_va, va, __ATOMIC_RELAXED);
+	__atomic_store_n(&env->flush_len, len, __ATOMIC_RELAXED);
 }
 
 static void test_sync(void *arg)

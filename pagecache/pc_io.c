@@ -1,0 +1,100 @@
+/*
+ * read() and write() through the cache, for filesystems that opt in.
+ *
+ * Each page is found (or made) under obj->lock and referenced; the copy
+ * runs with the lock dropped, because the caller's buffer may itself be a
+ * mapping of this file, whose fault takes the space's lock and then this
+ * object's. The VFS's v_lock (shared for read, exclusive for write) keeps
+ * truncate away meanwhile; the reference keeps eviction away.
+ *
+ * A write marks its page dirty after the copy, so a writeback that runs
+ * during the copy (msync from a mapping, eviction is kept away by the
+ * reference) cannot clean the page under a half-done write. A partial
+ * write of a page that is not cached reads it first (fill), except past
+ * the old end of the file, where there is nothing to read.
+ */
+#include "pc_impl.h"
+
+#include <errno.h>
+#include <vfs.h>
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+int pc_read(struct pc_object *obj, struct uio *uio)
+{
+	int err = 0;
+	while (uio->uio_resid > 0 && uio->uio_offset >= 0) {
+		uint64_t off = (uint64_t)uio->uio_offset;
+		mutex_lock(&obj->lock);
+		if (off >= obj->size) {
+			mutex_unlock(&obj->lock);
+			break;
+		}
+		size_t poff = off & PAGE_MASK;
+		size_t chunk = MIN(PAGE_SIZE - poff, obj->size - off);
+		chunk = MIN(chunk, uio->uio_resid);
+		struct pc_page *pg;
+		err = pc_page_lookup(obj, off >> PAGE_SHIFT, false, false, &pg);
+		if (err) {
+			mutex_unlock(&obj->lock);
+			break;
+		}
+		if (pg)
+			pc_page_get(pg);
+		mutex_unlock(&obj->lock);
+		uiomove(pg ? (char *)pg->data + poff : NULL, chunk, uio);
+		if (pg) {
+			mutex_lock(&obj->lock);
+			pc_page_put(pg);
+			mutex_unlock(&obj->lock);
+		}
+	}
+	return err;
+}
+
+int pc_write(struct pc_object *obj, struct uio *uio)
+{
+	int err = 0;
+	while (uio->uio_resid > 0) {
+		if (uio->uio_offset < 0) {
+			err = -EINVAL;
+			break;
+		}
+		uint64_t off = (uint64_t)uio->uio_offset;
+		size_t poff = off & PAGE_MASK;
+		size_t chunk = MIN(PAGE_SIZE - poff, uio->uio_resid);
+		uint64_t index = off >> PAGE_SHIFT;
+		mutex_lock(&obj->lock);
+		struct pc_page *pg = NULL;
+		/* A whole page, or a page wholly past the end: no need to read
+		 * what is there (the new page starts zeroed). */
+		bool whole =
+		    (poff == 0 && chunk == PAGE_SIZE) || (index << PAGE_SHIFT) >= obj->size;
+		if (whole && !(obj->owner->flags & PC_OWNER_STORE)) {
+			uint64_t saved = obj->size;
+			/* make_page fills only below the end: pretend the file
+			 * ends here so a whole-page write reads nothing. */
+			if (saved > (index << PAGE_SHIFT))
+				obj->size = index << PAGE_SHIFT;
+			err = pc_page_lookup(obj, index, true, true, &pg);
+			obj->size = saved;
+		} else {
+			err = pc_page_lookup(obj, index, true, true, &pg);
+		}
+		if (err) {
+			mutex_unlock(&obj->lock);
+			break;
+		}
+		pc_page_get(pg);
+		mutex_unlock(&obj->lock);
+		uiomove((char *)pg->data + poff, chunk, uio);
+		mutex_lock(&obj->lock);
+		if (obj->owner->ops->writeback)
+			pc_page_set(pg, PC_PG_DIRTY);
+		if ((uint64_t)uio->uio_offset > obj->size)
+			obj->size = (uint64_t)uio->uio_offset;
+		pc_page_put(pg);
+		mutex_unlock(&obj->lock);
+	}
+	return err;
+}
