@@ -159,7 +159,7 @@ def prepare(top, arch, modules=(), log=print):
             raise GuestUnavailable("%s not found (the Linux guest comes from Debian packages)"
                                    % tool)
     if not shutil.which("cpio"):
-        raise GuestUnavailable("cpio not installed: run tools/setup-deps --compare")
+        raise GuestUnavailable("cpio not installed: run tools/setup-deps")
 
     meta = "linux-image-cloud-" + debarch
     kpkg = _apt_depends(meta + qual, "linux-image-")

@@ -109,10 +109,14 @@ set boxwidth 0.7
 set xtics rotate by -35 left noenhanced
 set grid ytics
 set key off
+set rmargin 10
+set bmargin 8
 set xrange [-0.6:%f]
 set arrow from -0.6,1 to %f,1 nohead lw 2 lc rgb "black"
-plot "%s" using 1:3:(($3 >= 1) ? 0x2e8b57 : 0xc0392b):xtic(2) with boxes lc rgb variable, \
-     "" using 1:3:(sprintf("%%.2f", $3)) with labels offset 0,0.8
+# Bars grow from 1 (up: karst better, green; down: Linux better, red).
+plot "%s" using 1:3:($1-0.35):($1+0.35):(1):3:(($3 >= 1) ? 0x2e8b57 : 0xc0392b):xtic(2) \
+       with boxxyerror lc rgb variable, \
+     "" using 1:($3 >= 1 ? $3 * 1.25 : $3 / 1.25):(sprintf("%%.2f", $3)) with labels
 """ % (max(640, 70 * len(data) + 200), png, title.replace('"', "'"), len(data) - 0.4,
        len(data) - 0.4, dat)
     p = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
