@@ -104,7 +104,7 @@ compare: deps
 	$(call build_kernel,$(ARCH),release)
 	@tools/karst-compare --arch $(ARCH) $(COMPARE_ARGS)
 
-# One boot of each guest, the boot figure only: keeps karst-compare
+# One boot of each guest, boot and idle figures only: keeps karst-compare
 # working (the Linux side is skipped, with its reason, when the Debian
 # packages cannot be fetched).
 compare-smoke: deps
