@@ -9,6 +9,9 @@
 #   make bench          print the benchmark figures (never fails on speed):
 #                       kernels under TCG (sched, vfs, blk, vm), host ARC/VFS/GEOM
 #   make coverage       line coverage of fs/vfs by its host suite (gcovr)
+#   make compare        karst beside a Debian Linux guest on the same QEMU:
+#                       table, CSV and PNG in build/compare/<arch>/
+#                       (COMPARE_ARGS="--runs 3 -w boot,idle" and so on)
 #
 # Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
 # to build/host/, build/host-san/ (ASan+UBSan) and build/host-tsan/
@@ -33,7 +36,8 @@ DIR_debug = build/$(1)
 DIR_release = build/$(1)-release
 kdir = $(call DIR_$(2),$(1))
 
-.PHONY: all deps kernel run check check-host check-kernel format bench coverage clean FORCE
+.PHONY: all deps kernel run check check-host check-kernel format bench coverage compare \
+	compare-smoke clean FORCE
 
 all: kernel
 
@@ -57,7 +61,8 @@ check: deps
 	@mkdir -p build; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory check-host && \
 	  $(MAKE) --no-print-directory check-kernel ARCH=x86_64 && \
-	  $(MAKE) --no-print-directory check-kernel ARCH=aarch64; } 2>&1 | tee build/check.log; \
+	  $(MAKE) --no-print-directory check-kernel ARCH=aarch64 && \
+	  $(MAKE) --no-print-directory compare-smoke; } 2>&1 | tee build/check.log; \
 	rc=$${PIPESTATUS[0]}; \
 	echo "make check: $$(( $$(date +%s) - start )) s, status $$rc" | tee -a build/check.log; \
 	tools/check-summary build/check.log $$rc
@@ -93,6 +98,18 @@ bench: deps
 	@build/host-release/tests/unit/vfs/vfs_bench 2
 	@echo "== host (release): GEOM"
 	@build/host-release/tests/unit/geom/bench_geom
+
+compare: deps
+	@tools/setup-deps --quiet --compare
+	$(call build_kernel,$(ARCH),release)
+	@tools/karst-compare --arch $(ARCH) $(COMPARE_ARGS)
+
+# One boot of each guest, boot and idle figures only: keeps karst-compare
+# working (the Linux side is skipped, with its reason, when the Debian
+# packages cannot be fetched).
+compare-smoke: deps
+	$(call build_kernel,x86_64,release)
+	@tools/karst-compare --arch x86_64 --smoke
 
 coverage: deps
 	@cmake -S . -B build/host-cov -DKARST_ARCH=host -DKARST_COVERAGE=ON >/dev/null

@@ -7,6 +7,8 @@
  * vtbd0 (16 MiB ending 1 MiB before the end of the disk: clear of a
  * partition at the start and of the backup GPT). Each figure is the best
  * of BLK_PASSES passes. Overwrites what it measures: use a scratch disk.
+ * `bench blk_raw` measures vtbd0 alone the same way and prints figure
+ * lines for tools/karst-compare.
  */
 #include <geom.h>
 #include <karst/bench.h>
@@ -70,29 +72,18 @@ static uint64_t run_io(struct g_consumer *cp, uint64_t base, enum bio_cmd cmd, s
 	return time_ns() - t0;
 }
 
-static void bench_provider(const char *name, bool at_end)
+/* Best-of-BLK_PASSES figures for one queue depth. */
+struct blk_figs {
+	unsigned long write_mbs, read_mbs, rand_iops;
+};
+
+/* Measure cp at base with 1 and 32 requests in flight; errors counted. */
+static void blk_measure(struct g_consumer *cp, uint64_t base, uint8_t *buf, struct blk_figs figs[2],
+			int *errors)
 {
-	struct g_consumer *cp;
-	int e = g_open(name, 1, 1, 0, NULL, NULL, &cp);
-	if (e) {
-		printk("%-12s (cannot open: %d)\n", name, e);
-		return;
-	}
-	uint64_t size = cp->provider->mediasize;
-	if (size < REGION + (at_end ? 2 << 20 : 0)) {
-		printk("%-12s (too small)\n", name);
-		g_close(cp);
-		return;
-	}
-	uint64_t base = at_end ? (size - REGION - (1 << 20)) & ~(uint64_t)65535 : 0;
-	uint8_t *buf = kmalloc(32 * 65536);
-	if (!buf) {
-		g_close(cp);
-		return;
-	}
-	printk("%-12s", name);
-	unsigned qds[2] = {1, 32};
-	int errors = 0, err;
+	static const unsigned qds[2] = {1, 32};
+	int err;
+	*errors = 0;
 	for (int q = 0; q < 2; q++) {
 		unsigned n = (unsigned)(REGION / 65536);
 		/* Best of BLK_PASSES: the host's own load makes single passes
@@ -100,19 +91,56 @@ static void bench_provider(const char *name, bool at_end)
 		uint64_t w = UINT64_MAX, rd = UINT64_MAX, ri = UINT64_MAX;
 		for (int pass = 0; pass < BLK_PASSES; pass++) {
 			w = MIN(w, run_io(cp, base, BIO_WRITE, 65536, n, qds[q], false, buf, &err));
-			errors += err;
+			*errors += err;
 			rd =
 			    MIN(rd, run_io(cp, base, BIO_READ, 65536, n, qds[q], false, buf, &err));
-			errors += err;
+			*errors += err;
 			ri = MIN(ri,
 				 run_io(cp, base, BIO_READ, 4096, 2000, qds[q], true, buf, &err));
-			errors += err;
+			*errors += err;
 		}
-		printk("  qd%-2u write %4lu read %4lu MB/s, 4K rand %6lu IOPS", qds[q],
-		       (unsigned long)(REGION * 1000 / (w ? w : 1)),
-		       (unsigned long)(REGION * 1000 / (rd ? rd : 1)),
-		       (unsigned long)(2000ULL * NSEC_PER_SEC / (ri ? ri : 1)));
+		figs[q].write_mbs = (unsigned long)(REGION * 1000 / (w ? w : 1));
+		figs[q].read_mbs = (unsigned long)(REGION * 1000 / (rd ? rd : 1));
+		figs[q].rand_iops = (unsigned long)(2000ULL * NSEC_PER_SEC / (ri ? ri : 1));
 	}
+}
+
+/* Open name for writing, check its size; NULL (and a line saying why) if unusable. */
+static struct g_consumer *blk_open(const char *name, uint64_t need)
+{
+	struct g_consumer *cp;
+	int e = g_open(name, 1, 1, 0, NULL, NULL, &cp);
+	if (e) {
+		printk("%-12s (cannot open: %d)\n", name, e);
+		return NULL;
+	}
+	if (cp->provider->mediasize < need) {
+		printk("%-12s (too small)\n", name);
+		g_close(cp);
+		return NULL;
+	}
+	return cp;
+}
+
+static void bench_provider(const char *name, bool at_end)
+{
+	struct g_consumer *cp = blk_open(name, REGION + (at_end ? 2 << 20 : 0));
+	if (!cp)
+		return;
+	uint64_t size = cp->provider->mediasize;
+	uint64_t base = at_end ? (size - REGION - (1 << 20)) & ~(uint64_t)65535 : 0;
+	uint8_t *buf = kmalloc(32 * 65536);
+	if (!buf) {
+		g_close(cp);
+		return;
+	}
+	struct blk_figs figs[2];
+	int errors;
+	blk_measure(cp, base, buf, figs, &errors);
+	printk("%-12s", name);
+	for (int q = 0; q < 2; q++)
+		printk("  qd%-2u write %4lu read %4lu MB/s, 4K rand %6lu IOPS", q ? 32 : 1,
+		       figs[q].write_mbs, figs[q].read_mbs, figs[q].rand_iops);
 	printk("%s\n", errors ? "  (errors!)" : "");
 	kfree(buf);
 	g_close(cp);
@@ -142,3 +170,40 @@ static void bench_blk(void)
 	}
 }
 KARST_BENCH("blk", bench_blk, "virtio-blk through GEOM: MB/s at qd 1 and 32, 4K random IOPS");
+
+/*
+ * `bench blk_raw`: the raw disk alone (vtbd0, its first 16 MiB, no GEOM
+ * class between), as `name: value unit` figure lines; tools/karst-compare
+ * runs tools/compare/guest-bench.c's same workload on Linux's /dev/vda
+ * (O_DIRECT, the same sizes, counts, offsets, random sequence and passes).
+ */
+static void bench_blk_raw(void)
+{
+	struct g_consumer *cp = blk_open("vtbd0", REGION);
+	if (!cp) {
+		printk("bench blk_raw: no usable vtbd0: boot with a scratch disk (karst-run --disk "
+		       "IMG)\n");
+		return;
+	}
+	uint8_t *buf = kmalloc(32 * 65536);
+	if (!buf) {
+		g_close(cp);
+		return;
+	}
+	struct blk_figs figs[2];
+	int errors;
+	blk_measure(cp, 0, buf, figs, &errors);
+	for (int q = 0; q < 2; q++) {
+		unsigned qd = q ? 32 : 1;
+		printk("blk.seq_write_qd%u: %lu MB/s\n", qd, figs[q].write_mbs);
+		printk("blk.seq_read_qd%u: %lu MB/s\n", qd, figs[q].read_mbs);
+		printk("blk.rand_read_qd%u: %lu IOPS\n", qd, figs[q].rand_iops);
+	}
+	if (errors)
+		printk("bench blk_raw: %d requests failed\n", errors);
+	kfree(buf);
+	g_close(cp);
+	g_waitidle(); /* closing a writer re-tastes the disk */
+}
+KARST_BENCH("blk_raw", bench_blk_raw,
+	    "raw vtbd0 MB/s at qd 1 and 32, 4K random IOPS, as figure lines");

@@ -6,8 +6,13 @@
  *   wakeup           sema_up in one thread to the sleeper running
  *   timer latency    one-shot callouts: time from deadline to handler
  *   idle             share of a 200 ms sleep the CPU spent halted
+ * `bench idle`: what an idle kernel costs, as `name: value unit` figure
+ * lines that tools/karst-compare reads beside the Linux guest's own:
+ * free memory and threads right after boot (the guest program
+ * tools/compare/guest-bench.c prints the same names from /proc).
  */
 #include <karst/bench.h>
+#include <karst/kmem_kernel.h>
 #include <karst/printk.h>
 #include <karst/sched.h>
 #include <karst/sync.h>
@@ -137,3 +142,12 @@ static void bench_sched(void)
 	printk("threads:             %d\n", sched_thread_count());
 }
 KARST_BENCH("sched", bench_sched, "context switch, mutex, wakeup, timer latency, idle");
+
+static void bench_idle_figures(void)
+{
+	struct pa_stats ps;
+	pa_get_stats(&kernel_pa, &ps);
+	printk("idle.free_kib: %lu KiB\n", (unsigned long)(ps.free_pages << (PAGE_SHIFT - 10)));
+	printk("idle.threads: %d\n", sched_thread_count());
+}
+KARST_BENCH("idle", bench_idle_figures, "free memory and threads now, as figure lines");
