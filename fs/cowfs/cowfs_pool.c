@@ -117,7 +117,8 @@ int cowfs_mkfs(struct cowfs_dev *dev, const struct cowfs_mkfs_opts *o, char *why
 	strncpy(p->label.name, o->name ? o->name : "cowfs", sizeof(p->label.name) - 1);
 	p->label.pool_guid = o->guid;
 	if (!p->label.pool_guid) {
-		uint64_t seed[3] = {now, size, time_ns()};
+		/* Reproducible when the time is fixed. */
+		uint64_t seed[3] = {now, size, o->time ? 0 : time_ns()};
 		p->label.pool_guid = cowfs_cksum_compute(seed, sizeof(seed)).lo | 1;
 	}
 	p->guid = p->label.pool_guid;
