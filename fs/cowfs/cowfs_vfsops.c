@@ -170,9 +170,9 @@ static int cowfs_statfs(struct mount *mp, struct vfs_statfs *sf)
 	struct cowfs_mount *cm = mp->mnt_data;
 	struct cowfs_pool_info pi;
 	cowfs_pool_info(cm->pool, &pi);
-	sf->f_bsize = COWFS_SECTOR;
-	sf->f_blocks = pi.data_bytes / COWFS_SECTOR;
-	sf->f_bfree = sf->f_bavail = pi.free_bytes / COWFS_SECTOR;
+	sf->f_bsize = 4096;
+	sf->f_blocks = pi.data_bytes / 4096;
+	sf->f_bfree = sf->f_bavail = pi.free_bytes / 4096;
 	sf->f_files = pi.nobjects;
 	sf->f_ffree = COWFS_MAX_OBJECTS - pi.nobjects;
 	sf->f_namemax = COWFS_NAME_MAX;
