@@ -180,19 +180,29 @@ static int cowfs_vop_write(struct vnode *vp, struct uio *uio, int ioflag)
 	uint8_t *buf = kmalloc(cap);
 	if (!buf)
 		return -ENOMEM;
+	/* Bytes are copied from a scratch copy of the uio and the real one
+	 * advances only by what the pool took, so a short write is counted
+	 * right by the VFS. */
+	struct vfs_iovec *iov = kmalloc(sizeof(*iov) * (size_t)uio->uio_iovcnt);
+	if (!iov) {
+		kfree(buf);
+		return -ENOMEM;
+	}
 	int err = 0;
 	while (uio->uio_resid) {
-		int64_t off = uio->uio_offset;
-		size_t n = uiomove(buf, MIN(uio->uio_resid, cap), uio);
-		int64_t w = cowfs_write(p, vp->v_ino, (uint64_t)off, buf, n);
+		struct uio tmp = *uio;
+		memcpy(iov, uio->uio_iov, sizeof(*iov) * (size_t)uio->uio_iovcnt);
+		tmp.uio_iov = iov;
+		size_t n = uiomove(buf, MIN(uio->uio_resid, cap), &tmp);
+		int64_t w = cowfs_write(p, vp->v_ino, (uint64_t)uio->uio_offset, buf, n);
+		if (w > 0)
+			uiomove(NULL, (size_t)w, uio);
 		if (w < (int64_t)n) {
-			/* The uio has moved past what did not go in; the whole call
-			 * fails (a partial count would claim those bytes). */
-			uio->uio_offset = off + (w > 0 ? w : 0);
 			err = w < 0 ? (int)w : -ENOSPC;
 			break;
 		}
 	}
+	kfree(iov);
 	kfree(buf);
 	return err;
 }

@@ -378,6 +378,33 @@ START_TEST(test_ditto_repair_and_data_eio)
 }
 END_TEST
 
+START_TEST(test_enospc_one_file)
+{
+	/* One file written in 256 KiB pieces past the size of the pool. */
+	mk(6 * MB, COWFS_COMP_OFF, 0);
+	op();
+	uint64_t o;
+	ck_assert_int_eq(cowfs_create(pool, COWFS_ROOT_OBJ, "big", 0100644, &o), 0);
+	uint8_t *buf = malloc(256 * 1024);
+	fill_pattern(buf, 256 * 1024, 1);
+	uint64_t off = 0;
+	int64_t r = 0;
+	while (off < 20 * MB) {
+		r = cowfs_write(pool, o, off, buf, 256 * 1024);
+		if (r != 256 * 1024)
+			break;
+		off += (uint64_t)r;
+	}
+	ck_assert_msg(off < 6 * MB, "wrote %llu bytes into a 6 MiB pool", (unsigned long long)off);
+	ck_assert(r == -ENOSPC || (r >= 0 && r < 256 * 1024));
+	checked();
+	ck_assert_int_eq(cowfs_unlink(pool, COWFS_ROOT_OBJ, "big"), 0);
+	checked();
+	free(buf);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_enospc)
 {
 	mk(8 * MB, COWFS_COMP_OFF, 0);
@@ -520,6 +547,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_big_directory);
 	tcase_add_test(tc, test_ditto_repair_and_data_eio);
 	tcase_add_test(tc, test_enospc);
+	tcase_add_test(tc, test_enospc_one_file);
 	tcase_add_test(tc, test_failing_device);
 	tcase_add_test(tc, test_bad_images);
 	suite_add_tcase(s, tc);
