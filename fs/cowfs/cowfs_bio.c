@@ -1,0 +1,226 @@
+/*
+ * Block I/O: reading blocks through the ARC with checksum verification and
+ * ditto repair, and writing new blocks (compress, checksum, allocate,
+ * gather adjacent writes into one device request).
+ *
+ * Reads. cowfs_bio_read() asks the ARC for the key (address of copy 0,
+ * birth txg, pool guid, and the number of this open: a pool opened again
+ * never trusts what an earlier open cached, since the device may have been
+ * changed in between). On a miss the ARC calls read_fill(), which reads
+ * copy 0 from the device and checks it against the block pointer's
+ * checksum; when that fails (I/O error or mismatch) it tries copy 1, and a
+ * good copy 1 is written back over copy 0 (repair; not on read-only pools).
+ * Compressed blocks go into the ARC compressed (it decompresses while a
+ * block is held). Bad bytes never reach the caller: with no good copy the
+ * read is -EIO and the log names the block's address.
+ *
+ * Writes happen only while a group is committed. Blocks are allocated in
+ * ascending order most of the time, so adjacent writes are gathered into
+ * one request of up to COWFS_WGATHER bytes; cowfs_bio_flush_writes() sends
+ * what is pending (before every device flush).
+ */
+#include "cowfs_impl.h"
+#include <errno.h>
+#include <string.h>
+
+#include "arc.h"
+
+int cowfs_dev_write(struct cowfs_pool *p, uint64_t off, const void *buf, size_t len)
+{
+	int err = p->dev->ops->write(p->dev->ctx, off, buf, len);
+	if (err) {
+		p->st.io_errors++;
+		printk("cowfs: write error %d at %llu (+%zu)\n", err, (unsigned long long)off, len);
+	}
+	return err;
+}
+
+struct fill_ctx {
+	struct cowfs_pool *p;
+	const struct cowfs_bp *bp;
+	int err;
+};
+
+static int read_copy(struct cowfs_pool *p, const struct cowfs_bp *bp, int c, void *dst)
+{
+	if (!bp->dva[c])
+		return -EIO;
+	if (bp->dva[c] + bp->psize > p->dev->size)
+		return -EIO;
+	int err = p->dev->ops->read(p->dev->ctx, bp->dva[c], dst, bp->psize);
+	p->st.blocks_read++;
+	if (err) {
+		p->st.io_errors++;
+		return -EIO;
+	}
+	struct cowfs_cksum ck = cowfs_cksum_compute(dst, bp->psize);
+	if (!cowfs_cksum_equal(&ck, &bp->cksum)) {
+		p->st.cksum_errors++;
+		printk("cowfs: checksum mismatch in block at %llu (copy %d, type %u, txg %llu)\n",
+		       (unsigned long long)bp->dva[c], c, bp->type, (unsigned long long)bp->birth);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int read_fill(void *arg, const struct arc_key *key, void *dst, size_t lsize)
+{
+	struct fill_ctx *fc = arg;
+	struct cowfs_pool *p = fc->p;
+	const struct cowfs_bp *bp = fc->bp;
+	int err = read_copy(p, bp, 0, dst);
+	if (err && bp->dva[1]) {
+		err = read_copy(p, bp, 1, dst);
+		if (!err && !p->rdonly && !p->failed) {
+			/* Rewrite the bad copy with the good bytes. */
+			if (p->dev->ops->write(p->dev->ctx, bp->dva[0], dst, bp->psize) == 0) {
+				p->st.repaired++;
+				printk("cowfs: repaired block at %llu from its copy at %llu\n",
+				       (unsigned long long)bp->dva[0],
+				       (unsigned long long)bp->dva[1]);
+			}
+		}
+	}
+	if (err) {
+		printk("cowfs: no good copy of block at %llu (txg %llu): EIO\n",
+		       (unsigned long long)bp->dva[0], (unsigned long long)bp->birth);
+		return -EIO;
+	}
+	if (bp->comp == COWFS_COMP_OFF)
+		return 0;
+	size_t n = cowfs_comp_payload_len(dst, bp->psize);
+	if (!n) {
+		printk("cowfs: bad compressed block at %llu\n", (unsigned long long)bp->dva[0]);
+		return -EIO;
+	}
+	memmove(dst, (uint8_t *)dst + 4, n);
+	return (int)n;
+}
+
+int cowfs_bio_read(struct cowfs_pool *p, const struct cowfs_bp *bp, struct cowfs_blk *blk)
+{
+	memset(blk, 0, sizeof(*blk));
+	if (cowfs_bp_is_hole(bp)) {
+		blk->hole = true;
+		return 0;
+	}
+	struct arc_key key = {.w = {bp->dva[0], bp->birth, p->guid, p->load_id}};
+	struct fill_ctx fc = {.p = p, .bp = bp};
+	struct arc_buf *ab;
+	int err = arc_read(p->arc, &key, bp->lsize, 0, read_fill, &fc, &ab);
+	if (err)
+		return err == -EINVAL ? -EIO : err;
+	blk->ab = ab;
+	blk->data = arc_buf_data(ab);
+	blk->size = (uint32_t)arc_buf_size(ab);
+	return 0;
+}
+
+void cowfs_blk_release(struct cowfs_pool *p, struct cowfs_blk *blk)
+{
+	if (blk->ab)
+		arc_buf_release(p->arc, blk->ab);
+	blk->ab = NULL;
+	blk->data = NULL;
+}
+
+int cowfs_bio_read_raw(struct cowfs_pool *p, const struct cowfs_bp *bp, int copy, void *buf)
+{
+	return read_copy(p, bp, copy, buf);
+}
+
+int cowfs_bio_flush_writes(struct cowfs_pool *p)
+{
+	if (!p->wg_len)
+		return 0;
+	int err = cowfs_dev_write(p, p->wg_off, p->wg_buf, p->wg_len);
+	p->wg_len = 0;
+	return err;
+}
+
+static int queue_write(struct cowfs_pool *p, uint64_t off, const void *buf, size_t len)
+{
+	p->st.bytes_written += len;
+	if (p->wg_len && off == p->wg_off + p->wg_len && p->wg_len + len <= COWFS_WGATHER) {
+		memcpy(p->wg_buf + p->wg_len, buf, len);
+		p->wg_len += len;
+		return 0;
+	}
+	int err = cowfs_bio_flush_writes(p);
+	if (err)
+		return err;
+	if (len > COWFS_WGATHER)
+		return cowfs_dev_write(p, off, buf, len);
+	memcpy(p->wg_buf, buf, len);
+	p->wg_off = off;
+	p->wg_len = len;
+	return 0;
+}
+
+static bool is_zero(const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+int cowfs_bio_write(struct cowfs_pool *p, const void *data, uint32_t lsize, uint8_t type,
+		    uint8_t level, bool comp, int copies, const struct cowfs_bp *old,
+		    struct cowfs_bp *bp)
+{
+	KASSERT(p->syncing);
+	KASSERT(lsize % COWFS_SECTOR == 0 && lsize <= COWFS_MAX_RECORDSIZE);
+	struct cowfs_bp nb = {0};
+	const void *phys = data;
+	uint32_t psize = lsize;
+	if (comp && type == COWFS_BT_DATA && is_zero(data, lsize)) {
+		/* A block of zeros is a hole. */
+		if (old)
+			cowfs_space_free_bp(p, old);
+		*bp = nb;
+		return 0;
+	}
+	if (comp) {
+		size_t c = cowfs_compress(data, lsize, p->scratch);
+		if (c) {
+			psize = (uint32_t)c;
+			phys = p->scratch;
+			nb.comp = COWFS_COMP_LZ4;
+		}
+	}
+	nb.lsize = lsize;
+	nb.psize = psize;
+	nb.type = type;
+	nb.level = level;
+	nb.cksum_type = COWFS_CKSUM_XXH3_128;
+	nb.birth = p->syncing;
+	nb.fill = 1;
+	nb.cksum = cowfs_cksum_compute(phys, psize);
+	bool inplace = old && !cowfs_bp_is_hole(old) && old->birth == p->syncing &&
+		       old->psize == psize && (old->dva[1] != 0) == (copies == 2);
+	if (inplace) {
+		nb.dva[0] = old->dva[0];
+		nb.dva[1] = old->dva[1];
+	} else {
+		if (old)
+			cowfs_space_free_bp(p, old);
+		for (int c = 0; c < copies; c++) {
+			int err = cowfs_space_alloc(p, psize, c, &nb.dva[c]);
+			if (err) {
+				for (int k = 0; k < c; k++)
+					cowfs_space_mark(p, nb.dva[k], psize, false);
+				return err;
+			}
+		}
+	}
+	for (int c = 0; c < copies; c++) {
+		int err = queue_write(p, nb.dva[c], phys, psize);
+		if (err)
+			return err;
+	}
+	p->st.blocks_written++;
+	*bp = nb;
+	return 0;
+}

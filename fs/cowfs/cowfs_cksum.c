@@ -1,0 +1,77 @@
+/*
+ * Checksums and compression of cowfs blocks, through Debian's libxxhash
+ * (header-only, XXH3 128-bit) and liblz4 (the block API).
+ *
+ * A compressed block on disk is: a 4-byte little-endian length n, n bytes
+ * of lz4 block data, zeros up to the next sector. The length is needed
+ * because lz4's safe decoder wants the exact input size and the padding
+ * would confuse it (ZFS stores the same header).
+ */
+#include "cowfs_format.h"
+#include <errno.h>
+#include <karst/compiler.h>
+#include <karst/kmem.h>
+#include <limits.h>
+#include <lz4.h>
+#include <string.h>
+
+/* xxhash's C11 static assertions would pull in <assert.h>; the kernel
+ * never uses SIMD registers, so XXH3 takes its scalar path there. */
+#define XXH_STATIC_ASSERT(c) _Static_assert((c), #c)
+#ifdef KARST_KERNEL
+#define XXH_VECTOR 0
+#endif
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+struct cowfs_cksum cowfs_cksum_compute(const void *buf, size_t len)
+{
+	XXH128_hash_t h = XXH3_128bits(buf, len);
+	return (struct cowfs_cksum){.lo = h.low64, .hi = h.high64};
+}
+
+bool cowfs_cksum_equal(const struct cowfs_cksum *a, const struct cowfs_cksum *b)
+{
+	return a->lo == b->lo && a->hi == b->hi;
+}
+
+size_t cowfs_compress(const void *src, size_t lsize, void *dst)
+{
+	if (lsize > INT_MAX || lsize < 2 * COWFS_SECTOR)
+		return 0;
+	/* Worth it only when it saves an eighth and at least one sector. */
+	size_t limit = lsize - MAX(lsize / 8, COWFS_SECTOR);
+	limit = limit & ~(size_t)(COWFS_SECTOR - 1);
+	if (limit <= 4)
+		return 0;
+	void *state = kmalloc((size_t)LZ4_sizeofState());
+	if (!state)
+		return 0;
+	uint8_t *d = dst;
+	int n =
+	    LZ4_compress_fast_extState(state, src, (char *)d + 4, (int)lsize, (int)(limit - 4), 1);
+	kfree(state);
+	if (n <= 0)
+		return 0;
+	cowfs_le32enc(d, (uint32_t)n);
+	size_t psize = ALIGN_UP_SECTOR((size_t)n + 4);
+	memset(d + 4 + n, 0, psize - 4 - (size_t)n);
+	return psize;
+}
+
+size_t cowfs_comp_payload_len(const void *pbuf, size_t psize)
+{
+	uint32_t n = cowfs_le32dec(pbuf);
+	if (psize < 4 || n == 0 || n > psize - 4 || ALIGN_UP_SECTOR((uint64_t)n + 4) != psize)
+		return 0;
+	return n;
+}
+
+int cowfs_decompress(const void *pbuf, size_t psize, void *dst, size_t lsize)
+{
+	size_t n = cowfs_comp_payload_len(pbuf, psize);
+	if (!n || lsize > INT_MAX)
+		return -EIO;
+	int r = LZ4_decompress_safe((const char *)pbuf + 4, dst, (int)n, (int)lsize);
+	return r == (int)lsize ? 0 : -EIO;
+}

@@ -1,0 +1,32 @@
+/*
+ * cowfs as a VFS filesystem: what the vnode ops (cowfs_vnops.c), the
+ * mount glue (cowfs_vfsops.c) and the shell commands (cowfs_cmds.c) share.
+ */
+#ifndef KARST_COWFS_VFS_H
+#define KARST_COWFS_VFS_H
+
+#include <karst/kmem.h>
+#include <vfs.h>
+
+#include "cowfs.h"
+
+/* One mounted pool. */
+struct cowfs_mount {
+	struct cowfs_pool *pool;
+	struct cowfs_dev dev;
+	void *cp;	 /* the GEOM consumer (kernel) */
+	char source[64]; /* provider name */
+	uint64_t txg_ns; /* commit interval */
+	struct thread *syncer;
+	_Atomic bool stopping;
+	struct list_node link; /* in the list of mounted pools */
+};
+
+extern const struct vnode_ops cowfs_vnops;
+int cowfs_vget(struct mount *mp, uint64_t obj, struct vnode **vpp);
+
+/* Mounted pools, for `cowfs status` and /proc (cowfs_vfsops.c). Calls fn
+ * for each under the list's lock (fn must not mount or unmount). */
+void cowfs_foreach_mount(void (*fn)(void *arg, struct cowfs_mount *cm), void *arg);
+
+#endif

@@ -1,0 +1,44 @@
+#!/bin/sh
+# mkcowfs and the cowfs inspector end to end: build a tree of awkward
+# files, make two images with fixed time stamps (byte-identical), check
+# one, read every file back and compare, damage a data block (check and cat
+# must fail), refuse garbage and a tree that does not fit with one line.
+# Usage: cowfs_tools.sh MKCOWFS COWFS WORKDIR
+set -eu
+MK=$1 CW=$2 W=$3
+rm -rf "$W" && mkdir -p "$W/t/etc" "$W/t/deep/a/b/c/d/e/f" "$W/t/wide" "$W/t/empty"
+cd "$W"
+echo hello > t/etc/motd
+: > t/zero
+seq 1 300000 > t/numbers.txt
+head -c 2000000 /dev/urandom > t/random.bin
+printf 'x' | dd of=t/sparse bs=1 seek=5000000 2>/dev/null
+echo deep > "t/deep/a/b/c/d/e/f/name with spaces and ümlaut"
+ln -s etc/motd t/link
+i=0; while [ $i -lt 2000 ]; do echo $i > t/wide/file-$i; i=$((i+1)); done
+chmod 600 t/etc/motd
+"$MK" -q -t 1700000000 -b 64K img1 t
+"$MK" -q -t 1700000000 -b 64K img2 t
+cmp img1 img2 || { echo "images differ"; exit 1; }
+"$CW" check img1
+# every file reads back as it was (the wide directory: a sample)
+(cd t && find . -type f ! -path './wide/*'; echo ./wide/file-0; echo ./wide/file-1999) | while read -r f; do
+  "$CW" cat img1 "$f" | cmp - "t/$f" || { echo "content of $f differs"; exit 1; }
+done
+"$CW" ls img1 | grep -q -- '-> etc/motd' || { echo "symlink missing"; exit 1; }
+"$CW" ls img1 etc | grep -q -- '-rw-------' || { echo "mode lost"; exit 1; }
+[ "$("$CW" ls img1 wide | wc -l)" -eq 2000 ] || { echo "wide directory incomplete"; exit 1; }
+# damage the first data block of numbers.txt
+addr=$("$CW" stat img1 numbers.txt | sed -n 's/^block 0: addr \([0-9]*\)\/.*/\1/p')
+[ -n "$addr" ] || { echo "no block address"; exit 1; }
+cp img1 bad.img
+printf '\377\377\377\377' | dd of=bad.img bs=1 seek=$((addr + 64)) conv=notrunc 2>/dev/null
+if "$CW" check bad.img >/dev/null; then echo "check missed the damage"; exit 1; fi
+if "$CW" cat bad.img numbers.txt >/dev/null 2>&1; then echo "cat returned bad bytes"; exit 1; fi
+# garbage and a too-small image: one line, status 1
+head -c 8388608 /dev/zero > zero.img
+if "$CW" ls zero.img 2>err; then echo "accepted an empty image"; exit 1; fi
+[ "$(wc -l < err)" -eq 1 ] || { echo "more than one line for a bad image"; exit 1; }
+if "$MK" -q -s 4M small.img t 2>err; then echo "overfull image accepted"; exit 1; fi
+[ "$(wc -l < err)" -eq 1 ] && [ ! -e small.img ] || { echo "bad ENOSPC report"; exit 1; }
+echo "cowfs tools: ok"
