@@ -70,8 +70,10 @@ void virtiofs_conn_tags(char *buf, size_t len)
 	{
 		struct virtiofs_conn *c = list_entry(it, struct virtiofs_conn, link);
 		int w = ksnprintf(buf + n, len - n, "%s'%s'", n ? ", " : "", c->tag);
-		if (w < 0 || (size_t)w >= len - n)
+		if (w < 0 || (size_t)w >= len - n) {
+			buf[n] = '\0'; /* whole tags only */
 			break;
+		}
 		n += (size_t)w;
 	}
 	mutex_unlock(&virtiofs_conns_lock);
