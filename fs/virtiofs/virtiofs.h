@@ -90,7 +90,9 @@ struct virtiofs_conn {
 	bool readdirplus;
 
 	struct virtiofs_opstat ops_stat[VIRTIOFS_OPS];
-	_Atomic uint64_t forgets; /* nodes forgotten */
+	_Atomic uint64_t forgets;	    /* FORGET/BATCH_FORGET entries sent */
+	_Atomic uint64_t lookups_counted;   /* lookups the host counted (LOOKUP, READDIRPLUS) */
+	_Atomic uint64_t lookups_forgotten; /* ... and given back: equal when nothing is held */
 	_Atomic uint64_t bad_replies;
 	struct list_node link; /* registered connections */
 };
@@ -107,6 +109,8 @@ void virtiofs_conn_foreach(void (*fn)(struct virtiofs_conn *conn, void *arg), vo
 
 /* conn->ops->call with the per-opcode statistics. */
 int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c);
+/* conn->ops->forget, counting what is given back. */
+void virtiofs_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n);
 
 /* ---------------------------------------------------------------------------
  * FUSE messages (virtiofs_fuse.c, portable).

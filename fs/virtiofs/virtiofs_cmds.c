@@ -16,9 +16,11 @@ static void stats_print(struct virtiofs_conn *conn, int (*out)(void *, const cha
 {
 	out(arg, "tag %s\nsession %s\nmounts %d\nmax_read %u\nmap_alignment %u\n", conn->tag,
 	    conn->inited ? "up" : "down", conn->mounts, conn->max_read, 1u << conn->map_alignment);
-	out(arg, "window %lu\nforgets %lu\nbad_replies %lu\n", (unsigned long)conn->window_len,
-	    (unsigned long)atomic_load(&conn->forgets),
-	    (unsigned long)atomic_load(&conn->bad_replies));
+	out(arg, "window %lu\nforgets %lu\nlookups_counted %lu\nlookups_forgotten %lu\n",
+	    (unsigned long)conn->window_len, (unsigned long)atomic_load(&conn->forgets),
+	    (unsigned long)atomic_load(&conn->lookups_counted),
+	    (unsigned long)atomic_load(&conn->lookups_forgotten));
+	out(arg, "bad_replies %lu\n", (unsigned long)atomic_load(&conn->bad_replies));
 	out(arg, "%-14s %10s %8s %12s %12s\n", "op", "requests", "errors", "bytes_out", "bytes_in");
 	for (unsigned op = 0; op < VIRTIOFS_OPS; op++) {
 		struct virtiofs_opstat *s = &conn->ops_stat[op];

@@ -107,3 +107,14 @@ int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c)
 		atomic_fetch_add(&s->errors, 1);
 	return e;
 }
+
+void virtiofs_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < n; i++)
+		sum += f[i].nlookup;
+	if (n)
+		conn->ops->forget(conn, f, n);
+	atomic_fetch_add(&conn->forgets, n);
+	atomic_fetch_add(&conn->lookups_forgotten, sum);
+}

@@ -31,7 +31,16 @@ struct vfsn {
 	uint64_t attr_expire; /* time_ns after which attr must be fetched again */
 	bool dir_open;	      /* dir_fh is an OPENDIR handle, released at reclaim */
 	uint64_t dir_fh;
+	/* The last READDIR(PLUS) reply while a listing is under way. */
+	void *dbuf;
+	uint32_t dlen;
+	uint64_t dstart;  /* the offset it was fetched at */
+	uint64_t dcookie; /* where the last call stopped ... */
+	uint32_t dpos;	  /* ... and the entry after it in dbuf */
+	bool dplus;
 };
+
+#define VFSN_DIRBUF (64u * 1024) /* bytes asked per READDIR(PLUS) */
 
 /* An open regular file's handle (the open file's fpriv). */
 struct vfsf {

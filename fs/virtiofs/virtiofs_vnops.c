@@ -12,9 +12,12 @@
  *           bounce buffer the device writes.
  * readdir   READDIRPLUS (READDIR when the host did not grant it) on a
  *           directory handle the node keeps (OPENDIR on first use,
- *           RELEASEDIR at reclaim); the cookie is FUSE's offset. Entries of
- *           READDIRPLUS count as lookups on the host: they are forgotten in
- *           one BATCH_FORGET per reply.
+ *           RELEASEDIR at reclaim); the cookie is FUSE's offset. The last
+ *           reply is kept until the listing reaches its end, so a caller
+ *           with a small buffer does not make the host list (and look up)
+ *           the same entries again for every call. Entries of READDIRPLUS
+ *           count as lookups on the host: they are forgotten in one
+ *           BATCH_FORGET per reply.
  * readlink  READLINK.
  * Every change (create, write, truncate, chmod, rename, ...) is EROFS.
  */
@@ -66,16 +69,18 @@ int virtiofs_vget(struct mount *mp, const struct fuse_entry_out *eo, struct vnod
 	struct virtiofs_conn *conn = vfsm_of(mp)->conn;
 	struct fuse_forget_one back = {.nodeid = eo->nodeid, .nlookup = 1};
 	uint32_t mode = attr_mode(&eo->attr);
+	if (eo->nodeid != 0)
+		atomic_fetch_add(&conn->lookups_counted, 1);
 	if (eo->nodeid == 0 || eo->nodeid == FUSE_ROOT_ID || !attr_type_ok(mode)) {
 		/* nodeid 0: a negative entry (not counted); the root cannot be
 		 * a child; other types are hidden. */
 		if (eo->nodeid != 0 && eo->nodeid != FUSE_ROOT_ID)
-			conn->ops->forget(conn, &back, 1);
+			virtiofs_forget(conn, &back, 1);
 		return eo->nodeid == 0 || !attr_type_ok(mode) ? -ENOENT : -EIO;
 	}
 	struct vfsn *n = kzalloc(sizeof(*n));
 	if (!n) {
-		conn->ops->forget(conn, &back, 1);
+		virtiofs_forget(conn, &back, 1);
 		return -ENOMEM;
 	}
 	n->nodeid = eo->nodeid;
@@ -88,7 +93,7 @@ int virtiofs_vget(struct mount *mp, const struct fuse_entry_out *eo, struct vnod
 	int e = vfs_vnode_get(mp, eo->nodeid, mode, &virtiofs_vnops, n, &vp, &created);
 	if (e) {
 		kfree(n);
-		conn->ops->forget(conn, &back, 1);
+		virtiofs_forget(conn, &back, 1);
 		return e;
 	}
 	if (!created) {
@@ -324,9 +329,7 @@ struct forget_list {
 
 static void forget_flush(struct virtiofs_conn *conn, struct forget_list *fl)
 {
-	if (fl->n)
-		conn->ops->forget(conn, fl->one, fl->n);
-	atomic_fetch_add(&conn->forgets, fl->n);
+	virtiofs_forget(conn, fl->one, fl->n);
 	fl->n = 0;
 }
 
@@ -337,73 +340,131 @@ static void forget_add(struct virtiofs_conn *conn, struct forget_list *fl, uint6
 	fl->one[fl->n++] = (struct fuse_forget_one){.nodeid = nodeid, .nlookup = 1};
 }
 
-static int virtiofs_readdir(struct vnode *dvp, uint64_t *cookie, vfs_filldir_t fill, void *ctx)
+/*
+ * Fetch the directory's entries from *cookie on into n->dbuf (one
+ * READDIRPLUS or READDIR reply) and give back the lookups READDIRPLUS
+ * counted for them. Called with n->lock.
+ */
+static int dir_fetch(struct vnode *dvp, struct vfsn *n, uint64_t cookie, struct forget_list *fl)
 {
 	struct virtiofs_conn *conn = conn_of(dvp);
-	struct vfsn *n = vfsn_of(dvp);
-	bool plus = conn->readdirplus;
-	uint32_t size = conn->max_read;
-	void *buf = kmalloc(size);
-	struct forget_list *fl = kmalloc(sizeof(*fl));
-	int e = 0;
-	if (!buf || !fl) {
-		kfree(buf);
-		kfree(fl);
-		return -ENOMEM;
-	}
-	fl->n = 0;
-	mutex_lock(&n->lock);
-	if (!n->dir_open) {
-		e = fuse_open(dvp, FUSE_OPENDIR, &n->dir_fh);
-		n->dir_open = !e;
-	}
-	bool full = false;
-	while (!e && !full) {
-		struct fuse_read_in ri = {.fh = n->dir_fh, .offset = *cookie, .size = size};
+	uint32_t size = MIN(VFSN_DIRBUF, conn->max_read);
+	for (;;) {
+		bool plus = conn->readdirplus;
+		struct fuse_read_in ri = {.fh = n->dir_fh, .offset = cookie, .size = size};
 		struct fuse_call c = {
 		    .opcode = plus ? FUSE_READDIRPLUS : FUSE_READDIR,
 		    .nodeid = n->nodeid,
 		    .in = {&ri},
 		    .in_len = {sizeof(ri)},
 		    .nin = 1,
-		    .out = buf,
+		    .out = n->dbuf,
 		    .out_len = size,
 		};
-		e = virtiofs_call(conn, &c);
+		int e = virtiofs_call(conn, &c);
 		if (e == -ENOSYS && plus) { /* the host has no READDIRPLUS after all */
-			conn->readdirplus = plus = false;
-			e = 0;
+			conn->readdirplus = false;
 			continue;
 		}
-		if (e || c.out_got == 0)
-			break;
+		n->dlen = 0;
+		if (e)
+			return e;
+		n->dstart = cookie;
+		n->dplus = plus;
+		n->dlen = c.out_got;
 		uint32_t pos = 0;
-		uint64_t before = *cookie;
 		struct fuse_dirent_view d;
 		int r;
-		while ((r = fuse_dirent_next(buf, c.out_got, &pos, plus, &d)) == 1) {
-			if (plus && d.entry->nodeid != 0)
+		while ((r = fuse_dirent_next(n->dbuf, n->dlen, &pos, plus, &d)) == 1) {
+			if (plus && d.entry->nodeid != 0) {
+				atomic_fetch_add(&conn->lookups_counted, 1);
 				forget_add(conn, fl, d.entry->nodeid);
-			if (!full && !fill(ctx, d.name, d.namelen, d.ino, (uint8_t)d.type, d.off))
-				full = true;
-			else if (!full)
-				*cookie = d.off;
+			}
 		}
 		if (r < 0) {
+			n->dlen = 0;
 			atomic_fetch_add(&conn->bad_replies, 1);
 			printk("virtiofs: malformed directory entry from the host (node %lu)\n",
 			       (unsigned long)n->nodeid);
-			e = -EIO;
-		} else if (!full && *cookie == before) {
+			return -EIO;
+		}
+		return 0;
+	}
+}
+
+/* Where the entries after `cookie` start in the cached reply: 0 when the
+ * reply was fetched at cookie, where the last call stopped when it stopped
+ * at cookie; -1 when the cache cannot serve cookie (offsets are opaque to
+ * us: only equality means anything, and we do not search for them, since
+ * a host may repeat an offset). */
+static int64_t dir_cached_pos(struct vfsn *n, uint64_t cookie)
+{
+	if (!n->dlen)
+		return -1;
+	if (cookie == n->dstart)
+		return 0;
+	if (cookie == n->dcookie && n->dpos < n->dlen)
+		return n->dpos;
+	return -1;
+}
+
+static int virtiofs_readdir(struct vnode *dvp, uint64_t *cookie, vfs_filldir_t fill, void *ctx)
+{
+	struct virtiofs_conn *conn = conn_of(dvp);
+	struct vfsn *n = vfsn_of(dvp);
+	struct forget_list *fl = kmalloc(sizeof(*fl));
+	if (!fl)
+		return -ENOMEM;
+	fl->n = 0;
+	int e = 0;
+	mutex_lock(&n->lock);
+	if (!n->dbuf) {
+		n->dbuf = kmalloc(VFSN_DIRBUF);
+		n->dlen = 0;
+		if (!n->dbuf)
+			e = -ENOMEM;
+	}
+	if (!e && !n->dir_open) {
+		e = fuse_open(dvp, FUSE_OPENDIR, &n->dir_fh);
+		n->dir_open = !e;
+	}
+	bool full = false;
+	while (!e && !full) {
+		int64_t at = dir_cached_pos(n, *cookie);
+		bool fresh = at < 0;
+		if (fresh) {
+			e = dir_fetch(dvp, n, *cookie, fl);
+			if (e || n->dlen == 0)
+				break; /* an error, or the end of the directory */
+			at = 0;
+		}
+		uint32_t pos = (uint32_t)at, next = pos;
+		uint64_t before = *cookie;
+		struct fuse_dirent_view d;
+		while (fuse_dirent_next(n->dbuf, n->dlen, &next, n->dplus, &d) == 1) {
+			if (!fill(ctx, d.name, d.namelen, d.ino, (uint8_t)d.type, d.off)) {
+				full = true;
+				break;
+			}
+			*cookie = d.off;
+			pos = next;
+		}
+		n->dcookie = *cookie;
+		n->dpos = pos;
+		if (!full && fresh && *cookie == before) {
 			printk("virtiofs: directory offsets do not advance (node %lu)\n",
 			       (unsigned long)n->nodeid);
 			e = -EIO;
 		}
 	}
+	if (!full) { /* the listing ended (or failed): the cache has served */
+		kfree(n->dbuf);
+		n->dbuf = NULL;
+		n->dlen = 0;
+	}
 	mutex_unlock(&n->lock);
 	forget_flush(conn, fl);
 	kfree(fl);
-	kfree(buf);
 	return e;
 }
 
@@ -416,10 +477,10 @@ static void virtiofs_reclaim(struct vnode *vp)
 	uint64_t nl = atomic_load(&n->nlookup);
 	if (n->nodeid != FUSE_ROOT_ID && nl) {
 		struct fuse_forget_one f = {.nodeid = n->nodeid, .nlookup = nl};
-		conn->ops->forget(conn, &f, 1);
-		atomic_fetch_add(&conn->forgets, 1);
+		virtiofs_forget(conn, &f, 1);
 	}
 	mutex_destroy(&n->lock);
+	kfree(n->dbuf);
 	kfree(n);
 	vp->v_data = NULL;
 }
