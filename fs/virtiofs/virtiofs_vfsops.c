@@ -138,7 +138,7 @@ static int virtiofs_root(struct mount *mp, struct vnode **vpp)
 		n->attr = ao->attr;
 		n->attr_expire = virtiofs_expiry(ao->attr_valid, ao->attr_valid_nsec);
 		bool created;
-		e = vfs_vnode_get(mp, FUSE_ROOT_ID, ao->attr.mode & (S_IFMT | VFS_PERM_MASK),
+		e = vfs_vnode_get(mp, ao->attr.ino, ao->attr.mode & (S_IFMT | VFS_PERM_MASK),
 				  &virtiofs_vnops, n, vpp, &created);
 		if (e || !created)
 			kfree(n);

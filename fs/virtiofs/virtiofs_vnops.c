@@ -71,35 +71,56 @@ int virtiofs_vget(struct mount *mp, const struct fuse_entry_out *eo, struct vnod
 	uint32_t mode = attr_mode(&eo->attr);
 	if (eo->nodeid != 0)
 		atomic_fetch_add(&conn->lookups_counted, 1);
-	if (eo->nodeid == 0 || eo->nodeid == FUSE_ROOT_ID || !attr_type_ok(mode)) {
-		/* nodeid 0: a negative entry (not counted); the root cannot be
-		 * a child; other types are hidden. */
-		if (eo->nodeid != 0 && eo->nodeid != FUSE_ROOT_ID)
+	if (eo->nodeid == 0 || !attr_type_ok(mode)) {
+		/* nodeid 0: a negative entry (not counted); other types are
+		 * hidden. */
+		if (eo->nodeid != 0)
 			virtiofs_forget(conn, &back, 1);
-		return eo->nodeid == 0 || !attr_type_ok(mode) ? -ENOENT : -EIO;
+		return -ENOENT;
+	}
+	/* The root (".." of a top directory): the mount's root vnode, which
+	 * holds no lookups; this one goes back at once. */
+	bool root = eo->nodeid == FUSE_ROOT_ID;
+	if (root) {
+		virtiofs_forget(conn, &back, 1);
+		if (!S_ISDIR(mode))
+			return -EIO;
 	}
 	struct vfsn *n = kzalloc(sizeof(*n));
 	if (!n) {
-		virtiofs_forget(conn, &back, 1);
+		if (!root)
+			virtiofs_forget(conn, &back, 1);
 		return -ENOMEM;
 	}
 	n->nodeid = eo->nodeid;
-	atomic_init(&n->nlookup, 1);
+	atomic_init(&n->nlookup, root ? 0 : 1);
 	mutex_init(&n->lock, "virtiofs_node");
 	n->attr = eo->attr;
 	n->attr_expire = virtiofs_expiry(eo->attr_valid, eo->attr_valid_nsec);
 	bool created;
 	struct vnode *vp;
-	int e = vfs_vnode_get(mp, eo->nodeid, mode, &virtiofs_vnops, n, &vp, &created);
+	int e = vfs_vnode_get(mp, eo->attr.ino, mode, &virtiofs_vnops, n, &vp, &created);
 	if (e) {
 		kfree(n);
-		virtiofs_forget(conn, &back, 1);
+		if (!root)
+			virtiofs_forget(conn, &back, 1);
 		return e;
+	}
+	if (!created && vfsn_of(vp)->nodeid != eo->nodeid) {
+		/* The host gave another node id for an inode we hold (virtiofsd
+		 * does for the root reached by ".."): the vnode keeps its own
+		 * node, this lookup goes back at once. (A share spanning host
+		 * filesystems could repeat an inode number for two files; the
+		 * first one looked up wins.) */
+		if (!root)
+			virtiofs_forget(conn, &back, 1);
+		root = true; /* count nothing more on the old node */
 	}
 	if (!created) {
 		kfree(n);
 		struct vfsn *old = vfsn_of(vp);
-		atomic_fetch_add(&old->nlookup, 1);
+		if (!root)
+			atomic_fetch_add(&old->nlookup, 1);
 		mutex_lock(&old->lock);
 		old->attr = eo->attr;
 		old->attr_expire = virtiofs_expiry(eo->attr_valid, eo->attr_valid_nsec);
