@@ -19,10 +19,14 @@
  *      chunk, unmap = nothing (the read cache for devices without a window,
  *      such as QEMU 7.2's vhost-user-fs).
  *
- * Policies (DAX_POLICY_*): KARST is a clock over the chunks whose heat
- * (0..DAX_HEAT_MAX) rises with every hit and with the access scanner's
- * reports, and halves as the hand passes; a newly mapped chunk starts cold,
- * so a one-time scan is evicted before a re-read hot set. LIFO is OSv's
+ * Policies (DAX_POLICY_*): KARST keeps a heat per chunk (0..DAX_HEAT_MAX)
+ * that rises with every hit that reads again what was read before (not
+ * with the next piece of one pass through the chunk) and with the access
+ * scanner's reports; a
+ * clock hand halves one chunk's heat per eviction. A newly mapped chunk is
+ * on probation until it is read again; chunks on probation (or cooled back
+ * to 0) are evicted first, oldest first, so a one-time scan never
+ * displaces a re-read hot set; when every chunk is warm the clock picks. LIFO is OSv's
  * (the most recently mapped chunk goes first); FIFO is Linux's order (the
  * oldest mapping goes first), with its background reclaim of
  * DAX_FIFO_RECLAIM_PCT of the window when free chunks run low.
@@ -65,6 +69,8 @@ struct dax_chunk {
 	uint32_t hnext;	 /* hash chain */
 	_Atomic uint32_t pins;
 	_Atomic uint8_t heat;
+	_Atomic bool ref;	  /* read again since mapped (and not cooled since) */
+	_Atomic uint64_t hiwater; /* end of the furthest read in the chunk */
 };
 
 struct dax_stats {

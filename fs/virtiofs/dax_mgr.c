@@ -110,6 +110,8 @@ static void release_chunk(struct dax_mgr *m, uint32_t c)
 
 static void warm(struct dax_chunk *ch)
 {
+	if (!atomic_load_explicit(&ch->ref, memory_order_relaxed))
+		atomic_store_explicit(&ch->ref, true, memory_order_relaxed);
 	uint8_t h = atomic_load_explicit(&ch->heat, memory_order_relaxed);
 	while (h < DAX_HEAT_MAX &&
 	       !atomic_compare_exchange_weak_explicit(&ch->heat, &h, h + 1, memory_order_relaxed,
@@ -122,8 +124,34 @@ static void warm(struct dax_chunk *ch)
 static uint32_t pick_victim(struct dax_mgr *m)
 {
 	if (m->policy == DAX_POLICY_KARST) {
-		/* Each pass halves the heat: DAX_HEAT_MAX is gone after
-		 * log2 passes; bound the sweep accordingly. */
+		/* Age one chunk per eviction: the hand halves its heat, and a
+		 * chunk that cooled to 0 is on probation again. */
+		for (uint32_t step = 0; step < m->nchunks; step++) {
+			struct dax_chunk *ch = &m->chunks[m->hand];
+			m->hand = (m->hand + 1) % m->nchunks;
+			if (!ch->nodeid)
+				continue;
+			uint8_t h = atomic_load(&ch->heat);
+			atomic_store(&ch->heat, (uint8_t)(h / 2));
+			if (h / 2 == 0)
+				atomic_store(&ch->ref, false);
+			break;
+		}
+		/* Chunks on probation (not read again since they were mapped,
+		 * or cooled down) go first, the oldest first: a one-time scan
+		 * never displaces what is read again. */
+		uint32_t best = DAX_NO_CHUNK;
+		for (uint32_t c = 0; c < m->nchunks; c++) {
+			struct dax_chunk *ch = &m->chunks[c];
+			if (!ch->nodeid || atomic_load(&ch->pins) || atomic_load(&ch->ref))
+				continue;
+			if (best == DAX_NO_CHUNK || ch->seq < m->chunks[best].seq)
+				best = c;
+		}
+		if (best != DAX_NO_CHUNK)
+			return best;
+		/* Everything is warm: the clock, halving as it goes (heat
+		 * DAX_HEAT_MAX is gone after three passes). */
 		for (uint64_t step = 0; step < (uint64_t)m->nchunks * 5; step++) {
 			uint32_t c = m->hand;
 			m->hand = (m->hand + 1) % m->nchunks;
@@ -187,6 +215,7 @@ static uint32_t map_chunk(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint6
 	ch->valid = valid < m->chunk_size ? valid : m->chunk_size;
 	ch->seq = ++m->seq;
 	atomic_store(&ch->heat, 0);
+	atomic_store(&ch->ref, false);
 	atomic_store(&ch->pins, 0);
 	uint32_t *head = &m->hash[dax_hash(m, nodeid, fidx)];
 	ch->hnext = *head;
@@ -234,7 +263,17 @@ long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, voi
 		uint32_t c = lookup(m, nodeid, fidx);
 		bool hit = c != DAX_NO_CHUNK;
 		if (hit) {
-			warm(&m->chunks[c]);
+			/* Reading on where the last read of the chunk ended is
+			 * one pass through it; reading what was read before is
+			 * reuse, and warms it. */
+			struct dax_chunk *ch = &m->chunks[c];
+			uint64_t hw = atomic_load_explicit(&ch->hiwater, memory_order_relaxed);
+			if (coff < hw)
+				warm(ch);
+			while (coff + want > hw && !atomic_compare_exchange_weak_explicit(
+						       &ch->hiwater, &hw, coff + want,
+						       memory_order_relaxed, memory_order_relaxed))
+				;
 			atomic_fetch_add(&m->st.hits, 1);
 		} else {
 			if (!exclusive) { /* no upgrade: drop, take, look again */
@@ -247,6 +286,7 @@ long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, voi
 			c = map_chunk(m, nodeid, fh, fidx, &err);
 			if (c == DAX_NO_CHUNK)
 				break;
+			atomic_store(&m->chunks[c].hiwater, coff + want);
 		}
 		size_t n = serve(m, c, coff, out ? out + done : NULL, want);
 		atomic_fetch_add(hit ? &m->st.bytes_hit : &m->st.bytes_missed, n);
