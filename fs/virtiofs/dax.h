@@ -82,6 +82,7 @@ struct dax_mgr {
 	const struct dax_backend_ops *ops;
 	void *be;
 	uint8_t *window;
+	uint8_t **chunk_addr; /* or each chunk's own address (guest memory) */
 	uint64_t chunk_size;
 	uint32_t nchunks, nfree;
 	enum dax_policy policy;
@@ -105,6 +106,14 @@ struct dax_mgr {
 int dax_init(struct dax_mgr *m, void *window, uint64_t window_len, uint64_t chunk_size,
 	     uint32_t map_alignment, enum dax_policy policy, const struct dax_backend_ops *ops,
 	     void *be);
+/* The address of window chunk c (NULL for a window that only counts). */
+static inline uint8_t *dax_chunk_ptr(const struct dax_mgr *m, uint32_t c)
+{
+	if (m->chunk_addr)
+		return m->chunk_addr[c];
+	return m->window ? m->window + (uint64_t)c * m->chunk_size : NULL;
+}
+
 /* Unmaps everything (no reader may be left) and frees the tables. */
 void dax_destroy(struct dax_mgr *m);
 

@@ -241,8 +241,9 @@ static size_t serve(struct dax_mgr *m, uint32_t c, uint64_t coff, uint8_t *buf, 
 	if (coff >= ch->valid)
 		return 0;
 	size_t n = len < ch->valid - coff ? len : (size_t)(ch->valid - coff);
-	if (buf && m->window)
-		memcpy(buf, m->window + (uint64_t)c * m->chunk_size + coff, n);
+	uint8_t *src = dax_chunk_ptr(m, c);
+	if (buf && src)
+		memcpy(buf, src + coff, n);
 	return n;
 }
 

@@ -94,8 +94,18 @@ struct virtiofs_conn {
 	_Atomic uint64_t lookups_counted;   /* lookups the host counted (LOOKUP, READDIRPLUS) */
 	_Atomic uint64_t lookups_forgotten; /* ... and given back: equal when nothing is held */
 	_Atomic uint64_t bad_replies;
+	/* The read window (dax_guest.c), or NULL; made at the first mount. */
+	struct dax_mgr *dax;
+	uint64_t dax_window_bytes;
 	struct list_node link; /* registered connections */
 };
+
+#define VIRTIOFS_WINDOW_DEFAULT (32ULL << 20)
+
+struct dax_mgr;
+/* The guest-memory window of conn (back end (b)); 0 for size 0. */
+int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size);
+void virtiofs_window_destroy(struct virtiofs_conn *conn);
 
 /* Register a connection (the driver at probe); its tag must be unique
  * (-EEXIST). */

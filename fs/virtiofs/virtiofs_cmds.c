@@ -3,6 +3,7 @@
  * command, both from the per-connection counters (FUSE requests by
  * opcode, bytes each way, errors, forgets, bad replies).
  */
+#include "dax.h"
 #include "virtiofs.h"
 
 #include <karst/init.h>
@@ -16,11 +17,23 @@ static void stats_print(struct virtiofs_conn *conn, int (*out)(void *, const cha
 {
 	out(arg, "tag %s\nsession %s\nmounts %d\nmax_read %u\nmap_alignment %u\n", conn->tag,
 	    conn->inited ? "up" : "down", conn->mounts, conn->max_read, 1u << conn->map_alignment);
-	out(arg, "window %lu\nforgets %lu\nlookups_counted %lu\nlookups_forgotten %lu\n",
+	out(arg, "device_window %lu\nforgets %lu\nlookups_counted %lu\nlookups_forgotten %lu\n",
 	    (unsigned long)conn->window_len, (unsigned long)atomic_load(&conn->forgets),
 	    (unsigned long)atomic_load(&conn->lookups_counted),
 	    (unsigned long)atomic_load(&conn->lookups_forgotten));
 	out(arg, "bad_replies %lu\n", (unsigned long)atomic_load(&conn->bad_replies));
+	struct dax_mgr *m = conn->dax;
+	if (m) { /* present from the first mount to the last unmount */
+		out(arg, "window_kind guest-memory\nwindow_bytes %lu\nchunk %lu\n",
+		    (unsigned long)conn->dax_window_bytes, (unsigned long)m->chunk_size);
+		out(arg, "chunks_in_use %u\nwindow_hits %lu\nwindow_misses %lu\n", dax_in_use(m),
+		    (unsigned long)atomic_load(&m->st.hits),
+		    (unsigned long)atomic_load(&m->st.misses));
+		out(arg, "window_evictions %lu\nwindow_fallbacks %lu\nwindow_map_errors %lu\n",
+		    (unsigned long)atomic_load(&m->st.evictions),
+		    (unsigned long)atomic_load(&m->st.fallbacks),
+		    (unsigned long)atomic_load(&m->st.map_errors));
+	}
 	out(arg, "%-14s %10s %8s %12s %12s\n", "op", "requests", "errors", "bytes_out", "bytes_in");
 	for (unsigned op = 0; op < VIRTIOFS_OPS; op++) {
 		struct virtiofs_opstat *s = &conn->ops_stat[op];

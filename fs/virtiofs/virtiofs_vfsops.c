@@ -6,11 +6,15 @@
  * FUSE_INIT (protocol, max_readahead, max_pages, map alignment, flags);
  * the last unmount sends FUSE_DESTROY, after the VFS has reclaimed every
  * vnode (each reclaim forgot its node). Mounts are always read-only.
- * Options: none yet; an unknown one fails the mount with EINVAL.
+ * Options: window=SIZE (K/M/G suffixes) sizes the connection's read
+ * window in guest memory (dax_guest.c; default VIRTIOFS_WINDOW_DEFAULT,
+ * 0 for none), taken at the first mount; an unknown option fails the
+ * mount with EINVAL.
  */
 #include "virtiofs_impl.h"
 
 #include <errno.h>
+#include <karst/format.h>
 #include <karst/init.h>
 #include <karst/kmem.h>
 #include <karst/printk.h>
@@ -44,12 +48,33 @@ static int session_init(struct virtiofs_conn *conn)
 	return e;
 }
 
+static int parse_options(const char *data, uint64_t *window)
+{
+	*window = VIRTIOFS_WINDOW_DEFAULT;
+	while (data && *data) {
+		size_t n = strcspn(data, ",");
+		if (n > 7 && !strncmp(data, "window=", 7)) {
+			if (kparse_size(data + 7, n - 7, window) != 0 || *window > (1ULL << 36)) {
+				printk("virtiofs: bad size in '%.*s'\n", (int)n, data);
+				return -EINVAL;
+			}
+		} else if (n > 0) {
+			printk("virtiofs: unknown option '%.*s'\n", (int)n, data);
+			return -EINVAL;
+		}
+		data += n;
+		if (*data == ',')
+			data++;
+	}
+	return 0;
+}
+
 static int virtiofs_mount(struct mount *mp, const char *source, const char *data)
 {
-	if (data && *data) {
-		printk("virtiofs: unknown option '%s'\n", data);
-		return -EINVAL;
-	}
+	uint64_t window;
+	int e = parse_options(data, &window);
+	if (e)
+		return e;
 	struct virtiofs_conn *conn = source ? virtiofs_conn_find(source) : NULL;
 	if (!conn) {
 		char tags[256];
@@ -63,7 +88,6 @@ static int virtiofs_mount(struct mount *mp, const char *source, const char *data
 		return -ENOMEM;
 	m->conn = conn;
 	mutex_lock(&conn->lock);
-	int e = 0;
 	if (!conn->inited) {
 		e = session_init(conn);
 		if (e)
@@ -75,6 +99,9 @@ static int virtiofs_mount(struct mount *mp, const char *source, const char *data
 			       1u << conn->map_alignment,
 			       conn->readdirplus ? "readdirplus" : "readdir");
 		conn->inited = !e;
+		if (!e)
+			virtiofs_window_create(conn,
+					       window); /* without one, reads go to the host */
 	}
 	if (!e)
 		conn->mounts++;
@@ -99,6 +126,7 @@ static int virtiofs_unmount(struct mount *mp)
 		if (e && e != -EIO)
 			printk("virtiofs '%s': FUSE_DESTROY: %s\n", conn->tag, vfs_errname(e));
 		conn->inited = false; /* the next mount starts a new session */
+		virtiofs_window_destroy(conn);
 	}
 	mutex_unlock(&conn->lock);
 	kfree(m);

@@ -23,6 +23,8 @@
  */
 #include "virtiofs_impl.h"
 
+#include "dax.h"
+
 #include <errno.h>
 #include <karst/kmem.h>
 #include <karst/printk.h>
@@ -181,6 +183,11 @@ static int attr_refresh(struct vnode *vp, struct vfsn *n)
 		if ((mode & S_IFMT) != (vnode_mode(vp) & S_IFMT)) {
 			e = -ESTALE; /* the host replaced the file by another type */
 		} else {
+			if (conn_of(vp)->dax &&
+			    (ao->attr.size != n->attr.size || ao->attr.mtime != n->attr.mtime ||
+			     ao->attr.mtimensec != n->attr.mtimensec))
+				dax_invalidate(conn_of(vp)->dax,
+					       n->nodeid); /* changed on the host */
 			n->attr = ao->attr;
 			n->attr_expire = virtiofs_expiry(ao->attr_valid, ao->attr_valid_nsec);
 			if (mode != vnode_mode(vp))
@@ -299,6 +306,21 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 		e = -ENOMEM;
 	while (!e && uio->uio_resid > 0) {
 		uint32_t want = (uint32_t)MIN((size_t)chunk, uio->uio_resid);
+		if (conn->dax) {
+			long got = dax_read(conn->dax, vfsn_of(vp)->nodeid, fh,
+					    (uint64_t)uio->uio_offset, buf, want);
+			if (got >= 0) {
+				uiomove(buf, (size_t)got, uio);
+				if ((uint32_t)got < want)
+					break; /* end of file */
+				continue;
+			}
+			if (got != -EAGAIN) {
+				e = (int)got;
+				break;
+			}
+			/* the window cannot serve it: FUSE_READ */
+		}
 		struct fuse_read_in ri = {
 		    .fh = fh, .offset = (uint64_t)uio->uio_offset, .size = want};
 		struct fuse_call c = {
@@ -495,6 +517,8 @@ static void virtiofs_reclaim(struct vnode *vp)
 	struct virtiofs_conn *conn = conn_of(vp);
 	if (n->dir_open)
 		fuse_release(vp, FUSE_RELEASEDIR, n->dir_fh);
+	if (conn->dax && vp->v_type == VREG)
+		dax_invalidate(conn->dax, n->nodeid); /* the node id may name another file next */
 	uint64_t nl = atomic_load(&n->nlookup);
 	if (n->nodeid != FUSE_ROOT_ID && nl) {
 		struct fuse_forget_one f = {.nodeid = n->nodeid, .nlookup = nl};

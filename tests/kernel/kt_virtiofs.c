@@ -37,12 +37,17 @@ static bool have_tree(void)
 	return false;
 }
 
-static int mount_tree(void)
+static int mount_tree_opts(const char *opts)
 {
 	int e = vfs_mkdir(KMNT, 0755);
 	if (e && e != -EEXIST)
 		return e;
-	return vfs_mount(KTAG, KMNT, "virtiofs", 0, NULL);
+	return vfs_mount(KTAG, KMNT, "virtiofs", 0, opts);
+}
+
+static int mount_tree(void)
+{
+	return mount_tree_opts(NULL); /* the default read window */
 }
 
 /* The whole file in a kmalloc'd buffer with a NUL after it, or NULL. */
@@ -324,6 +329,22 @@ KTEST(virtiofs_tree_misc)
 	KT_EXPECT(vfs_stat(KMNT "/sizes/s1", &st) == 0 && st.st_size == 1);
 	KT_EXPECT(op_requests(conn, FUSE_GETATTR) == g0 + 1);
 
+	/* The read window (guest memory, back end (b)): a second read of a
+	 * file is served without a host request and gives the same bytes. */
+	KT_EXPECT(conn->dax != NULL);
+	size_t l1 = 0, l2 = 0;
+	uint64_t reads0 = op_requests(conn, FUSE_READ);
+	char *a = slurp(KMNT "/sizes/s3145733", &l1);
+	uint64_t reads1 = op_requests(conn, FUSE_READ);
+	char *b = slurp(KMNT "/sizes/s3145733", &l2);
+	KT_EXPECT(a && b && l1 == 3145733 && l2 == l1 && !memcmp(a, b, l1));
+	KT_EXPECT(reads1 > reads0 && reads1 - reads0 <= 4); /* 2 MiB chunks in 1 MiB READs */
+	KT_EXPECT(op_requests(conn, FUSE_READ) == reads1);
+	printk("    3 MiB file: %lu READs cold, %lu warm\n", (unsigned long)(reads1 - reads0),
+	       (unsigned long)(op_requests(conn, FUSE_READ) - reads1));
+	kfree(a);
+	kfree(b);
+
 	/* Unmount: every lookup the host counted is given back, the session
 	 * ends with DESTROY; a new mount starts a new one. */
 	uint64_t destroys = op_requests(conn, FUSE_DESTROY), inits = op_requests(conn, FUSE_INIT);
@@ -335,6 +356,7 @@ KTEST(virtiofs_tree_misc)
 	KT_EXPECT(counted > 0 && counted == forgotten);
 	KT_EXPECT(op_requests(conn, FUSE_DESTROY) == destroys + 1);
 	KT_EXPECT(!conn->inited);
+	KT_EXPECT(conn->dax == NULL); /* the window goes with the session */
 	KT_ASSERT(mount_tree() == 0);
 	KT_EXPECT(op_requests(conn, FUSE_INIT) == inits + 1);
 	KT_EXPECT(vfs_stat(KMNT "/hello", &st) == 0);
@@ -361,7 +383,8 @@ KTEST_FLAGS(virtiofs_killed, KTEST_MANUAL)
 {
 	if (!have_tree())
 		return;
-	KT_ASSERT(mount_tree() == 0);
+	/* A window smaller than the file: every pass asks the host. */
+	KT_ASSERT(mount_tree_opts("window=4M") == 0);
 	char *buf = kmalloc(65536);
 	KT_ASSERT(buf != NULL);
 	printk("    reading large.bin until the host's daemon goes away\n");
