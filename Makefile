@@ -1,6 +1,10 @@
 # Thin entry points over CMake; see README.md.
 #
 #   make run [ARCH=x86_64|aarch64] [BUILD=debug|release] [CMDLINE="..."]
+#            [SHARE=DIR [ROOT=virtiofs]]
+#                       SHARE: the host directory DIR as virtio-fs tag
+#                       "share" (mount -t virtiofs share /mnt); with
+#                       ROOT=virtiofs it is the root filesystem
 #   make check          host suites (plain, ASan+UBSan, TSan for the
 #                       concurrent ones) and in-kernel
 #                       suites on both architectures under QEMU/TCG
@@ -22,6 +26,8 @@ ARCH ?= x86_64
 BUILD ?= debug
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMDLINE ?=
+SHARE ?=
+ROOT ?=
 
 ifeq ($(filter $(ARCH),x86_64 aarch64),)
 $(error ARCH must be x86_64 or aarch64, not '$(ARCH)')
@@ -54,8 +60,19 @@ endef
 kernel: deps
 	$(call build_kernel,$(ARCH),$(BUILD))
 
+ifneq ($(ROOT),)
+ifneq ($(ROOT),virtiofs)
+$(error ROOT must be virtiofs (with SHARE=DIR), not '$(ROOT)')
+endif
+ifeq ($(SHARE),)
+$(error ROOT=virtiofs needs SHARE=DIR)
+endif
+endif
+RUN_CMDLINE = $(strip $(if $(ROOT),fstab="share / virtiofs") $(CMDLINE))
+
 run: kernel
-	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(CMDLINE),-e '$(CMDLINE)')
+	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(SHARE),--share '$(SHARE):share') \
+		$(if $(RUN_CMDLINE),-e '$(RUN_CMDLINE)')
 
 check: deps
 	@mkdir -p build; start=$$(date +%s); \

@@ -1,0 +1,141 @@
+/*
+ * The DAX window manager of a virtio-fs device (portable, host-tested).
+ *
+ * A window (the device's shared-memory region, or guest memory standing in
+ * for it) is cut into chunks of chunk_size bytes (2 MiB by default, a
+ * multiple of the device's map alignment). A chunk holds one chunk-aligned
+ * piece of one file. A read looks its chunks up: a hit copies from the
+ * window under the shared lock (a hit never takes the exclusive lock; it
+ * pins the chunk and warms it with atomics); a miss takes the exclusive
+ * lock, picks a chunk by the policy and asks the back end to fill it.
+ * What the window cannot serve (no back end, the back end refused, every
+ * chunk pinned) is left to the caller, which falls back to FUSE_READ.
+ *
+ * Back ends, behind one interface:
+ *  (a) the device window: map = FUSE_SETUPMAPPING, unmap =
+ *      FUSE_REMOVEMAPPING (tested on the host against a model that maps
+ *      files with mmap(MAP_FIXED));
+ *  (b) a window in guest memory: map = one large aligned FUSE_READ into the
+ *      chunk, unmap = nothing (the read cache for devices without a window,
+ *      such as QEMU 7.2's vhost-user-fs).
+ *
+ * Policies (DAX_POLICY_*): KARST keeps a heat per chunk (0..DAX_HEAT_MAX)
+ * that rises with every hit that reads again what was read before (not
+ * with the next piece of one pass through the chunk) and with the access
+ * scanner's reports; a
+ * clock hand halves one chunk's heat per eviction. A newly mapped chunk is
+ * on probation until it is read again; chunks on probation (or cooled back
+ * to 0) are evicted first, oldest first, so a one-time scan never
+ * displaces a re-read hot set; when every chunk is warm the clock picks. LIFO is OSv's
+ * (the most recently mapped chunk goes first); FIFO is Linux's order (the
+ * oldest mapping goes first), with its background reclaim of
+ * DAX_FIFO_RECLAIM_PCT of the window when free chunks run low.
+ *
+ * Locking: m->lock (rwlock): shared for lookups and copies out of a hit,
+ * exclusive to change a chunk's identity. Per-chunk pins and heat are
+ * atomics. Every call may sleep (the back ends send FUSE requests).
+ */
+#ifndef KARST_DAX_H
+#define KARST_DAX_H
+
+#include <karst/sync.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DAX_CHUNK_DEFAULT    (2u << 20)
+#define DAX_HEAT_MAX	     7
+#define DAX_FIFO_RECLAIM_PCT 20
+#define DAX_NO_CHUNK	     UINT32_MAX
+
+enum dax_policy { DAX_POLICY_KARST, DAX_POLICY_LIFO, DAX_POLICY_FIFO };
+
+struct dax_backend_ops {
+	/* Make window bytes [moff, moff+len) show file `nodeid` (open handle
+	 * fh) from foff; *valid gets how many of them the file has (short at
+	 * its end). 0 or a negative errno. */
+	int (*map)(void *be, uint64_t nodeid, uint64_t fh, uint64_t foff, uint64_t moff,
+		   uint64_t len, uint64_t *valid);
+	/* Forget what [moff, moff+len) showed. May be NULL (guest memory). */
+	int (*unmap)(void *be, uint64_t moff, uint64_t len);
+};
+
+struct dax_chunk {
+	uint64_t nodeid; /* 0: free */
+	uint64_t fidx;	 /* chunk index in the file */
+	uint64_t valid;	 /* bytes of the file in this chunk */
+	uint64_t seq;	 /* when it was mapped (LIFO, FIFO) */
+	uint32_t hnext;	 /* hash chain */
+	_Atomic uint32_t pins;
+	_Atomic uint8_t heat;
+	_Atomic bool ref;	  /* read again since mapped (and not cooled since) */
+	_Atomic uint64_t hiwater; /* end of the furthest read in the chunk */
+};
+
+struct dax_stats {
+	_Atomic uint64_t hits, misses, evictions, fallbacks, maps, unmaps, map_errors;
+	_Atomic uint64_t bytes_hit, bytes_missed;
+};
+
+struct dax_mgr {
+	const struct dax_backend_ops *ops;
+	void *be;
+	uint8_t *window;
+	uint8_t **chunk_addr; /* or each chunk's own address (guest memory) */
+	uint64_t chunk_size;
+	uint32_t nchunks, nfree;
+	enum dax_policy policy;
+	struct rwlock lock;
+	struct dax_chunk *chunks;
+	uint32_t *hash; /* heads, nhash entries */
+	uint32_t nhash;
+	uint32_t free; /* free chunks, chained through hnext */
+	uint32_t hand; /* KARST's clock */
+	uint64_t seq;
+	struct dax_stats st;
+};
+
+/*
+ * A manager over `window` (window_len bytes; NULL for a model that only
+ * counts, as the simulator's) in chunks of chunk_size (a power of two,
+ * multiple of 1 << map_alignment; the remainder of the window is unused).
+ * -EINVAL for a chunk size that breaks these rules or a window smaller
+ * than one chunk, -ENOMEM.
+ */
+int dax_init(struct dax_mgr *m, void *window, uint64_t window_len, uint64_t chunk_size,
+	     uint32_t map_alignment, enum dax_policy policy, const struct dax_backend_ops *ops,
+	     void *be);
+/* The address of window chunk c (NULL for a window that only counts). */
+static inline uint8_t *dax_chunk_ptr(const struct dax_mgr *m, uint32_t c)
+{
+	if (m->chunk_addr)
+		return m->chunk_addr[c];
+	return m->window ? m->window + (uint64_t)c * m->chunk_size : NULL;
+}
+
+/* Unmaps everything (no reader may be left) and frees the tables. */
+void dax_destroy(struct dax_mgr *m);
+
+/*
+ * Read up to len bytes of file `nodeid` at off through the window into buf
+ * (buf may be NULL for the simulator). Returns the bytes served (0 at or
+ * past the file's end as the window knows it), or -EAGAIN when the window
+ * cannot serve the first byte (the caller falls back to FUSE_READ), or
+ * another negative errno from the back end.
+ */
+long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, void *buf, size_t len);
+
+/* Forget every chunk of nodeid (the file changed or its vnode went). */
+void dax_invalidate(struct dax_mgr *m, uint64_t nodeid);
+
+/* The access scanner saw the window pages of chunk `c` used (mapped
+ * chunks): warm it as a hit would. */
+void dax_touch(struct dax_mgr *m, uint32_t c);
+
+/* Chunks holding data now. */
+uint32_t dax_in_use(struct dax_mgr *m);
+
+const char *dax_policy_name(enum dax_policy p);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * The DAX window manager: chunk table, lookups, eviction policies; see
+ * dax.h for the design and the contracts.
+ *
+ * How it works. chunks[] describes the window's chunks; a hash over
+ * (nodeid, chunk index in the file) chains the chunks holding data
+ * (hnext), free chunks are chained from free_head through the same field.
+ * A read takes the shared lock and walks its chunks: each hit warms the
+ * chunk (an atomic add, saturating at DAX_HEAT_MAX) and is copied out
+ * under the shared lock, so no evictor can change it meanwhile. The first
+ * miss drops the shared lock and takes the exclusive one, looks again (a
+ * racing reader may have mapped it), takes a free chunk or a victim, has
+ * the back end fill it and serves from it. Pinned chunks (a mapping into
+ * an address space holds them) are never victims.
+ */
+#include "dax.h"
+
+#include <errno.h>
+#include <karst/kmem.h>
+#include <string.h>
+
+static uint32_t dax_hash(const struct dax_mgr *m, uint64_t nodeid, uint64_t fidx)
+{
+	uint64_t h =
+	    nodeid * 0x9e3779b97f4a7c15ULL ^ (fidx + 0x632be59bd9b4e019ULL) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 31;
+	return (uint32_t)(h % m->nhash);
+}
+
+const char *dax_policy_name(enum dax_policy p)
+{
+	switch (p) {
+	case DAX_POLICY_KARST:
+		return "karst";
+	case DAX_POLICY_LIFO:
+		return "osv-lifo";
+	case DAX_POLICY_FIFO:
+		return "linux-fifo";
+	}
+	return "?";
+}
+
+int dax_init(struct dax_mgr *m, void *window, uint64_t window_len, uint64_t chunk_size,
+	     uint32_t map_alignment, enum dax_policy policy, const struct dax_backend_ops *ops,
+	     void *be)
+{
+	memset(m, 0, sizeof(*m));
+	if (!chunk_size || (chunk_size & (chunk_size - 1)) || map_alignment > 30 ||
+	    chunk_size % (1ULL << map_alignment) || window_len < chunk_size ||
+	    window_len / chunk_size >= DAX_NO_CHUNK || policy > DAX_POLICY_FIFO || !ops)
+		return -EINVAL;
+	m->ops = ops;
+	m->be = be;
+	m->window = window;
+	m->chunk_size = chunk_size;
+	m->nchunks = (uint32_t)(window_len / chunk_size);
+	m->policy = policy;
+	m->nhash = m->nchunks * 2 + 1;
+	m->chunks = kzalloc(sizeof(*m->chunks) * m->nchunks);
+	m->hash = kmalloc(sizeof(*m->hash) * m->nhash);
+	if (!m->chunks || !m->hash) {
+		kfree(m->chunks);
+		kfree(m->hash);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < m->nhash; i++)
+		m->hash[i] = DAX_NO_CHUNK;
+	/* Free chunks chained in window order. */
+	for (uint32_t i = 0; i < m->nchunks; i++)
+		m->chunks[i].hnext = i + 1 < m->nchunks ? i + 1 : DAX_NO_CHUNK;
+	m->free = 0;
+	m->nfree = m->nchunks;
+	rwlock_init(&m->lock, "dax_window");
+	return 0;
+}
+
+/* The chunk holding (nodeid, fidx), or DAX_NO_CHUNK. Either lock. */
+static uint32_t lookup(const struct dax_mgr *m, uint64_t nodeid, uint64_t fidx)
+{
+	for (uint32_t c = m->hash[dax_hash(m, nodeid, fidx)]; c != DAX_NO_CHUNK;
+	     c = m->chunks[c].hnext)
+		if (m->chunks[c].nodeid == nodeid && m->chunks[c].fidx == fidx)
+			return c;
+	return DAX_NO_CHUNK;
+}
+
+static void unhash(struct dax_mgr *m, uint32_t c)
+{
+	struct dax_chunk *ch = &m->chunks[c];
+	uint32_t *p = &m->hash[dax_hash(m, ch->nodeid, ch->fidx)];
+	while (*p != c)
+		p = &m->chunks[*p].hnext;
+	*p = ch->hnext;
+}
+
+/* Give chunk c back to the free list, unmapping it. Exclusive lock. */
+static void release_chunk(struct dax_mgr *m, uint32_t c)
+{
+	struct dax_chunk *ch = &m->chunks[c];
+	unhash(m, c);
+	if (m->ops->unmap) {
+		m->ops->unmap(m->be, (uint64_t)c * m->chunk_size, m->chunk_size);
+		atomic_fetch_add(&m->st.unmaps, 1);
+	}
+	ch->nodeid = 0;
+	ch->hnext = m->free;
+	m->free = c;
+	m->nfree++;
+}
+
+static void warm(struct dax_chunk *ch)
+{
+	if (!atomic_load_explicit(&ch->ref, memory_order_relaxed))
+		atomic_store_explicit(&ch->ref, true, memory_order_relaxed);
+	uint8_t h = atomic_load_explicit(&ch->heat, memory_order_relaxed);
+	while (h < DAX_HEAT_MAX &&
+	       !atomic_compare_exchange_weak_explicit(&ch->heat, &h, h + 1, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+}
+
+/* The chunk to evict by the policy, or DAX_NO_CHUNK when all are pinned.
+ * Exclusive lock; only called with no free chunk. */
+static uint32_t pick_victim(struct dax_mgr *m)
+{
+	if (m->policy == DAX_POLICY_KARST) {
+		/* Age one chunk per eviction: the hand halves its heat, and a
+		 * chunk that cooled to 0 is on probation again. */
+		for (uint32_t step = 0; step < m->nchunks; step++) {
+			struct dax_chunk *ch = &m->chunks[m->hand];
+			m->hand = (m->hand + 1) % m->nchunks;
+			if (!ch->nodeid)
+				continue;
+			uint8_t h = atomic_load(&ch->heat);
+			atomic_store(&ch->heat, (uint8_t)(h / 2));
+			if (h / 2 == 0)
+				atomic_store(&ch->ref, false);
+			break;
+		}
+		/* Chunks on probation (not read again since they were mapped,
+		 * or cooled down) go first, the oldest first: a one-time scan
+		 * never displaces what is read again. */
+		uint32_t best = DAX_NO_CHUNK;
+		for (uint32_t c = 0; c < m->nchunks; c++) {
+			struct dax_chunk *ch = &m->chunks[c];
+			if (!ch->nodeid || atomic_load(&ch->pins) || atomic_load(&ch->ref))
+				continue;
+			if (best == DAX_NO_CHUNK || ch->seq < m->chunks[best].seq)
+				best = c;
+		}
+		if (best != DAX_NO_CHUNK)
+			return best;
+		/* Everything is warm: the clock, halving as it goes (heat
+		 * DAX_HEAT_MAX is gone after three passes). */
+		for (uint64_t step = 0; step < (uint64_t)m->nchunks * 5; step++) {
+			uint32_t c = m->hand;
+			m->hand = (m->hand + 1) % m->nchunks;
+			struct dax_chunk *ch = &m->chunks[c];
+			if (!ch->nodeid || atomic_load(&ch->pins))
+				continue;
+			uint8_t h = atomic_load(&ch->heat);
+			if (h == 0)
+				return c;
+			atomic_store(&ch->heat, (uint8_t)(h / 2));
+		}
+		return DAX_NO_CHUNK;
+	}
+	uint32_t best = DAX_NO_CHUNK;
+	for (uint32_t c = 0; c < m->nchunks; c++) {
+		struct dax_chunk *ch = &m->chunks[c];
+		if (!ch->nodeid || atomic_load(&ch->pins))
+			continue;
+		if (best == DAX_NO_CHUNK ||
+		    (m->policy == DAX_POLICY_LIFO ? ch->seq > m->chunks[best].seq
+						  : ch->seq < m->chunks[best].seq))
+			best = c;
+	}
+	return best;
+}
+
+/* Map (nodeid, fidx) into a chunk; its index, or DAX_NO_CHUNK with *err
+ * (0: the file has nothing there). Exclusive lock. */
+static uint32_t map_chunk(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fidx, int *err)
+{
+	if (m->nfree == 0) {
+		uint32_t v = pick_victim(m);
+		if (v == DAX_NO_CHUNK) {
+			*err = -EAGAIN;
+			return DAX_NO_CHUNK;
+		}
+		release_chunk(m, v);
+		atomic_fetch_add(&m->st.evictions, 1);
+	}
+	uint32_t c = m->free;
+	struct dax_chunk *ch = &m->chunks[c];
+	uint64_t valid = 0;
+	int e = m->ops->map(m->be, nodeid, fh, fidx * m->chunk_size, (uint64_t)c * m->chunk_size,
+			    m->chunk_size, &valid);
+	atomic_fetch_add(&m->st.maps, 1);
+	if (e) {
+		atomic_fetch_add(&m->st.map_errors, 1);
+		*err = e;
+		return DAX_NO_CHUNK;
+	}
+	if (valid == 0) { /* at or past the end of the file: keep nothing */
+		if (m->ops->unmap)
+			m->ops->unmap(m->be, (uint64_t)c * m->chunk_size, m->chunk_size);
+		*err = 0;
+		return DAX_NO_CHUNK;
+	}
+	m->free = ch->hnext;
+	m->nfree--;
+	ch->nodeid = nodeid;
+	ch->fidx = fidx;
+	ch->valid = valid < m->chunk_size ? valid : m->chunk_size;
+	ch->seq = ++m->seq;
+	atomic_store(&ch->heat, 0);
+	atomic_store(&ch->ref, false);
+	atomic_store(&ch->pins, 0);
+	uint32_t *head = &m->hash[dax_hash(m, nodeid, fidx)];
+	ch->hnext = *head;
+	*head = c;
+	/* Linux's background reclaim: keep DAX_FIFO_RECLAIM_PCT free. */
+	if (m->policy == DAX_POLICY_FIFO) {
+		uint32_t want = (uint32_t)((uint64_t)m->nchunks * DAX_FIFO_RECLAIM_PCT / 100);
+		while (m->nfree < want) {
+			uint32_t v = pick_victim(m);
+			if (v == DAX_NO_CHUNK || v == c)
+				break;
+			release_chunk(m, v);
+			atomic_fetch_add(&m->st.evictions, 1);
+		}
+	}
+	return c;
+}
+
+/* Copy from chunk c at byte off (within the chunk); returns bytes. */
+static size_t serve(struct dax_mgr *m, uint32_t c, uint64_t coff, uint8_t *buf, size_t len)
+{
+	struct dax_chunk *ch = &m->chunks[c];
+	if (coff >= ch->valid)
+		return 0;
+	size_t n = len < ch->valid - coff ? len : (size_t)(ch->valid - coff);
+	uint8_t *src = dax_chunk_ptr(m, c);
+	if (buf && src)
+		memcpy(buf, src + coff, n);
+	return n;
+}
+
+long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+	size_t done = 0;
+	int err = 0;
+	bool exclusive = false;
+	if (nodeid == 0)
+		return -EINVAL;
+	rwlock_rlock(&m->lock);
+	while (done < len) {
+		uint64_t pos = off + done, fidx = pos / m->chunk_size, coff = pos % m->chunk_size;
+		size_t want = len - done;
+		if (want > m->chunk_size - coff)
+			want = (size_t)(m->chunk_size - coff);
+		uint32_t c = lookup(m, nodeid, fidx);
+		bool hit = c != DAX_NO_CHUNK;
+		if (hit) {
+			/* Reading on where the last read of the chunk ended is
+			 * one pass through it; reading what was read before is
+			 * reuse, and warms it. */
+			struct dax_chunk *ch = &m->chunks[c];
+			uint64_t hw = atomic_load_explicit(&ch->hiwater, memory_order_relaxed);
+			if (coff < hw)
+				warm(ch);
+			while (coff + want > hw && !atomic_compare_exchange_weak_explicit(
+						       &ch->hiwater, &hw, coff + want,
+						       memory_order_relaxed, memory_order_relaxed))
+				;
+			atomic_fetch_add(&m->st.hits, 1);
+		} else {
+			if (!exclusive) { /* no upgrade: drop, take, look again */
+				rwlock_runlock(&m->lock);
+				rwlock_wlock(&m->lock);
+				exclusive = true;
+				continue;
+			}
+			atomic_fetch_add(&m->st.misses, 1);
+			c = map_chunk(m, nodeid, fh, fidx, &err);
+			if (c == DAX_NO_CHUNK)
+				break;
+			atomic_store(&m->chunks[c].hiwater, coff + want);
+		}
+		size_t n = serve(m, c, coff, out ? out + done : NULL, want);
+		atomic_fetch_add(hit ? &m->st.bytes_hit : &m->st.bytes_missed, n);
+		done += n;
+		if (n < want)
+			break; /* the file ends in this chunk */
+	}
+	if (exclusive)
+		rwlock_wunlock(&m->lock);
+	else
+		rwlock_runlock(&m->lock);
+	if (done == 0 && err) {
+		if (err == -EAGAIN)
+			atomic_fetch_add(&m->st.fallbacks, 1);
+		return err;
+	}
+	return (long)done;
+}
+
+void dax_invalidate(struct dax_mgr *m, uint64_t nodeid)
+{
+	rwlock_wlock(&m->lock);
+	for (uint32_t c = 0; c < m->nchunks; c++)
+		if (m->chunks[c].nodeid == nodeid && !atomic_load(&m->chunks[c].pins))
+			release_chunk(m, c);
+	rwlock_wunlock(&m->lock);
+}
+
+void dax_touch(struct dax_mgr *m, uint32_t c)
+{
+	if (c < m->nchunks)
+		warm(&m->chunks[c]);
+}
+
+uint32_t dax_in_use(struct dax_mgr *m)
+{
+	rwlock_rlock(&m->lock);
+	uint32_t n = m->nchunks - m->nfree;
+	rwlock_runlock(&m->lock);
+	return n;
+}
+
+void dax_destroy(struct dax_mgr *m)
+{
+	rwlock_wlock(&m->lock);
+	for (uint32_t c = 0; c < m->nchunks; c++)
+		if (m->chunks[c].nodeid)
+			release_chunk(m, c);
+	rwlock_wunlock(&m->lock);
+	rwlock_destroy(&m->lock);
+	kfree(m->chunks);
+	kfree(m->hash);
+	m->chunks = NULL;
+	m->hash = NULL;
+}

@@ -1,0 +1,419 @@
+/*
+ * In-kernel tests of virtio-fs against a real virtiofsd serving the tree
+ * tests/kernel/kt_virtiofs_tree.py generated on the host, tagged "ktree"
+ * (run-ktests: karst-run --share DIR:ktree). Without such a device the
+ * tests that need it say so and are skipped.
+ *
+ * virtiofs_tree_hashes  every regular file, hashed with the shell's
+ *                       xxhsum, against the host's xxhsum (MANIFEST.xxh)
+ * virtiofs_tree_walk    readdir of every directory (the 10,000-entry one
+ *                       with a small buffer), file count against the host's
+ * virtiofs_tree_misc    symlinks, sizes, EOF, statfs against the host's,
+ *                       EROFS for every change, attribute timeouts, and
+ *                       after unmount every host lookup given back
+ * virtiofs_killed       (manual) reads while run-ktests kills virtiofsd:
+ *                       EIO in bounded time, the kernel stays up
+ */
+#include <errno.h>
+#include <karst/kmem.h>
+#include <karst/ktest.h>
+#include <karst/printk.h>
+#include <karst/shell.h>
+#include <karst/thread.h>
+#include <karst/time.h>
+#include <string.h>
+#include <vfs.h>
+#include <virtiofs.h>
+
+#define KTAG "ktree"
+#define KMNT "/vt"
+
+static bool have_tree(void)
+{
+	if (virtiofs_conn_find(KTAG))
+		return true;
+	printk("    skipped: no virtio-fs device tagged '" KTAG
+	       "' (run-ktests shares a generated tree: karst-run --share DIR:" KTAG ")\n");
+	return false;
+}
+
+static int mount_tree_opts(const char *opts)
+{
+	int e = vfs_mkdir(KMNT, 0755);
+	if (e && e != -EEXIST)
+		return e;
+	return vfs_mount(KTAG, KMNT, "virtiofs", 0, opts);
+}
+
+static int mount_tree(void)
+{
+	return mount_tree_opts(NULL); /* the default read window */
+}
+
+/* The whole file in a kmalloc'd buffer with a NUL after it, or NULL. */
+static char *slurp(const char *path, size_t *lenp)
+{
+	struct vfs_stat st;
+	if (vfs_stat(path, &st) != 0)
+		return NULL;
+	char *buf = kmalloc(st.st_size + 1);
+	int fd = vfs_open(path, O_RDONLY, 0);
+	if (!buf || fd < 0) {
+		kfree(buf);
+		if (fd >= 0)
+			vfs_close(fd);
+		return NULL;
+	}
+	size_t got = 0;
+	long n;
+	while (got < st.st_size && (n = vfs_read(fd, buf + got, st.st_size - got)) > 0)
+		got += (size_t)n;
+	vfs_close(fd);
+	buf[got] = '\0';
+	*lenp = got;
+	return buf;
+}
+
+static uint64_t parse_u64(const char *s, const char **end)
+{
+	uint64_t v = 0;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	if (end)
+		*end = s;
+	return v;
+}
+
+KTEST(virtiofs_tree_hashes)
+{
+	if (!have_tree())
+		return;
+	KT_ASSERT(mount_tree() == 0);
+	size_t mlen = 0, slen = 0;
+	char *man = slurp(KMNT "/MANIFEST.xxh", &mlen);
+	KT_ASSERT(man != NULL && mlen > 0);
+	vfs_mkdir("/tmp", 0755);
+	vfs_unlink("/tmp/vt.sums");
+	/* The expected output: the host's lines with "./" turned into /vt/. */
+	char *want = kmalloc(mlen * 2 + 1);
+	KT_ASSERT(want != NULL);
+	size_t wlen = 0, files = 0;
+	static char cmd[600];
+	uint64_t t0 = time_ns();
+	for (char *line = man; *line;) {
+		char *nl = strchr(line, '\n');
+		KT_ASSERT(nl != NULL);
+		*nl = '\0';
+		char *name = strstr(line, "  ./");
+		KT_ASSERT(name != NULL);
+		*name = '\0';
+		name += 4;
+		ksnprintf(cmd, sizeof(cmd), "xxhsum -H1 \"" KMNT "/%s\" >> /tmp/vt.sums", name);
+		int st = shell_exec_line(cmd);
+		if (st != 0)
+			printk("    xxhsum of %s: status %d\n", name, st);
+		KT_EXPECT(st == 0);
+		wlen += (size_t)ksnprintf(want + wlen, mlen * 2 + 1 - wlen, "%s  " KMNT "/%s\n",
+					  line, name);
+		files++;
+		line = nl + 1;
+	}
+	uint64_t ms = (time_ns() - t0) / 1000000;
+	char *got = slurp("/tmp/vt.sums", &slen);
+	KT_ASSERT(got != NULL);
+	KT_EXPECT(slen == wlen);
+	if (slen != wlen || memcmp(got, want, wlen) != 0) {
+		size_t i = 0;
+		while (i < slen && i < wlen && got[i] == want[i])
+			i++;
+		size_t ls = i;
+		while (ls > 0 && want[ls - 1] != '\n')
+			ls--;
+		printk("    first difference: want '%.80s' got '%.80s'\n", want + ls, got + ls);
+		KT_EXPECT(!"hashes differ from the host's");
+	}
+	printk("    %lu files hashed in %lu ms, all as the host's xxhsum\n", (unsigned long)files,
+	       (unsigned long)ms);
+	kfree(got);
+	kfree(want);
+	kfree(man);
+	vfs_unlink("/tmp/vt.sums");
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+}
+
+struct walk {
+	uint64_t files, dirs, links;
+	uint8_t *wide_seen; /* 10,000 flags */
+	uint64_t wide_count;
+};
+
+static int walk_dir(struct walk *w, char *path, size_t plen, int depth)
+{
+	int fd = vfs_open(path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd;
+	bool wide = !strcmp(path, KMNT "/wide");
+	/* A small buffer: many getdents calls, each resuming at its cookie. */
+	static char bufs[20][1024] __attribute__((aligned(8)));
+	char *buf = bufs[depth];
+	long got;
+	int err = 0;
+	while (!err && (got = vfs_getdents(fd, buf, sizeof(bufs[0]))) > 0) {
+		for (long off = 0; !err && off < got;) {
+			const struct vfs_dirent *d = (const void *)(buf + off);
+			off += d->d_reclen;
+			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+				continue;
+			size_t n = strlen(d->d_name);
+			if (plen + 1 + n >= KARST_PATH_MAX)
+				return -ENAMETOOLONG;
+			path[plen] = '/';
+			memcpy(path + plen + 1, d->d_name, n + 1);
+			struct vfs_stat st;
+			err = vfs_lstat(path, &st);
+			if (!err && vfs_mode_to_dtype(st.st_mode) != d->d_type) {
+				printk("    %s: d_type %u, lstat says %o\n", path, d->d_type,
+				       st.st_mode);
+				err = -EINVAL;
+			}
+			if (!err && S_ISDIR(st.st_mode)) {
+				w->dirs++;
+				err = depth + 1 < 20 ? walk_dir(w, path, plen + 1 + n, depth + 1)
+						     : -ELOOP;
+			} else if (!err && S_ISREG(st.st_mode)) {
+				w->files++;
+			} else if (!err) {
+				w->links++;
+			}
+			if (!err && wide) {
+				const char *e;
+				uint64_t i = d->d_name[0] == 'f' ? parse_u64(d->d_name + 1, &e) : 0;
+				if (d->d_name[0] == 'f' && !*e && i < 10000 && !w->wide_seen[i]) {
+					w->wide_seen[i] = 1;
+					w->wide_count++;
+				} else {
+					printk("    unexpected or repeated entry %s\n", d->d_name);
+					err = -EINVAL;
+				}
+			}
+			path[plen] = '\0';
+		}
+	}
+	if (!err && got < 0)
+		err = (int)got;
+	vfs_close(fd);
+	return err;
+}
+
+KTEST(virtiofs_tree_walk)
+{
+	if (!have_tree())
+		return;
+	KT_ASSERT(mount_tree() == 0);
+	size_t len;
+	char *files = slurp(KMNT "/FILES", &len);
+	KT_ASSERT(files != NULL);
+	uint64_t want = parse_u64(files, NULL);
+	kfree(files);
+	struct walk w = {0};
+	w.wide_seen = kzalloc(10000);
+	char *path = kmalloc(KARST_PATH_MAX);
+	KT_ASSERT(w.wide_seen && path);
+	strcpy(path, KMNT);
+	uint64_t t0 = time_ns();
+	int e = walk_dir(&w, path, strlen(path), 0);
+	uint64_t ms = (time_ns() - t0) / 1000000;
+	KT_EXPECT(e == 0);
+	/* MANIFEST.xxh, FILES and STATFS are not in the host's count. */
+	KT_EXPECT(w.files == want + 3);
+	KT_EXPECT(w.wide_count == 10000);
+	KT_EXPECT(w.links == 3);
+	printk("    %lu files, %lu directories, %lu symlinks walked in %lu ms (host: %lu files)\n",
+	       (unsigned long)w.files, (unsigned long)w.dirs, (unsigned long)w.links,
+	       (unsigned long)ms, (unsigned long)want + 3);
+	kfree(path);
+	kfree(w.wide_seen);
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+}
+
+static uint64_t op_requests(struct virtiofs_conn *c, unsigned op)
+{
+	return atomic_load(&c->ops_stat[op].requests);
+}
+
+KTEST(virtiofs_tree_misc)
+{
+	if (!have_tree())
+		return;
+	struct virtiofs_conn *conn = virtiofs_conn_find(KTAG);
+	KT_ASSERT(mount_tree() == 0);
+	char buf[64];
+	struct vfs_stat st;
+
+	/* Symlinks. */
+	long n = vfs_readlink(KMNT "/link-to-large", buf, sizeof(buf));
+	KT_EXPECT(n == 9 && !memcmp(buf, "large.bin", 9));
+	KT_EXPECT(vfs_stat(KMNT "/link-to-large", &st) == 0 && st.st_size == 24 << 20 &&
+		  S_ISREG(st.st_mode));
+	KT_EXPECT(vfs_lstat(KMNT "/link-to-large", &st) == 0 && S_ISLNK(st.st_mode) &&
+		  st.st_size == 9);
+	KT_EXPECT(vfs_stat(KMNT "/dangling", &st) == -ENOENT);
+	KT_EXPECT(vfs_lstat(KMNT "/dangling", &st) == 0 && S_ISLNK(st.st_mode));
+	KT_EXPECT(vfs_stat(KMNT "/link-to-dir/mid", &st) == 0 && st.st_size == 5000);
+	/* d0/d1/.. is d0: ".." after a symlink climbs from its target. */
+	KT_EXPECT(vfs_stat(KMNT "/link-to-dir/../d1/mid", &st) == 0 && st.st_size == 5000);
+	KT_EXPECT(vfs_stat(KMNT "/link-to-dir/../hello", &st) == -ENOENT);
+	KT_EXPECT(vfs_stat(KMNT "/nonexistent", &st) == -ENOENT);
+	KT_EXPECT(vfs_stat(KMNT "/hello/x", &st) == -ENOTDIR);
+
+	/* Sizes, reads at and past the end. */
+	static const uint32_t sizes[] = {
+	    1, 4095, 4096, 4097, 65536, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 5};
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char p[64];
+		ksnprintf(p, sizeof(p), KMNT "/sizes/s%u", sizes[i]);
+		KT_EXPECT(vfs_stat(p, &st) == 0 && st.st_size == sizes[i]);
+		int fd = vfs_open(p, O_RDONLY, 0);
+		KT_EXPECT(fd >= 0);
+		if (fd < 0)
+			continue;
+		KT_EXPECT(vfs_pread(fd, buf, sizeof(buf), sizes[i]) == 0);
+		KT_EXPECT(vfs_pread(fd, buf, sizeof(buf), sizes[i] + 12345) == 0);
+		KT_EXPECT(vfs_pread(fd, buf, 8, sizes[i] - 1) == 1);
+		vfs_close(fd);
+	}
+	int fd = vfs_open(KMNT "/empty", O_RDONLY, 0);
+	KT_EXPECT(fd >= 0 && vfs_read(fd, buf, sizeof(buf)) == 0);
+	vfs_close(fd);
+	fd = vfs_open(KMNT "/hello", O_RDONLY, 0);
+	KT_EXPECT(fd >= 0 && vfs_read(fd, buf, sizeof(buf)) == 20 &&
+		  !memcmp(buf, "hello from the host\n", 20));
+	vfs_close(fd);
+
+	/* Read-only: every change is EROFS and changes nothing. */
+	KT_EXPECT(vfs_open(KMNT "/hello", O_WRONLY, 0) == -EROFS);
+	KT_EXPECT(vfs_open(KMNT "/hello", O_RDWR, 0) == -EROFS);
+	KT_EXPECT(vfs_open(KMNT "/newfile", O_CREAT | O_WRONLY, 0644) == -EROFS);
+	KT_EXPECT(vfs_mkdir(KMNT "/newdir", 0755) == -EROFS);
+	KT_EXPECT(vfs_unlink(KMNT "/hello") == -EROFS);
+	KT_EXPECT(vfs_rmdir(KMNT "/names/empty dir") == -EROFS);
+	KT_EXPECT(vfs_rename(KMNT "/hello", KMNT "/hello2") == -EROFS);
+	KT_EXPECT(vfs_symlink("x", KMNT "/newlink") == -EROFS);
+	KT_EXPECT(vfs_truncate(KMNT "/hello", 0) == -EROFS);
+	KT_EXPECT(vfs_chmod(KMNT "/hello", 0600) == -EROFS);
+	KT_EXPECT(vfs_stat(KMNT "/hello", &st) == 0 && st.st_size == 20);
+	KT_EXPECT(vfs_stat(KMNT "/newfile", &st) == -ENOENT);
+
+	/* statfs, against the host's statvfs of the same filesystem. */
+	size_t len;
+	char *hs = slurp(KMNT "/STATFS", &len);
+	KT_ASSERT(hs != NULL);
+	const char *e;
+	uint64_t bsize = parse_u64(hs, &e), blocks = parse_u64(e + 1, NULL);
+	kfree(hs);
+	struct vfs_statfs sf;
+	KT_EXPECT(vfs_statfs(KMNT "/d0", &sf) == 0);
+	KT_EXPECT(!strcmp(sf.f_type, "virtiofs"));
+	KT_EXPECT(sf.f_bsize == bsize && sf.f_blocks == blocks);
+	KT_EXPECT(sf.f_bavail <= sf.f_bfree && sf.f_bfree <= sf.f_blocks);
+	KT_EXPECT(sf.f_flags & VFS_MNT_RDONLY);
+	KT_EXPECT(sf.f_namemax == 255);
+
+	/* Attribute timeouts (virtiofsd's cache=auto: 1 s): a second stat
+	 * right away is served from the cache, one after the timeout asks. */
+	KT_EXPECT(vfs_stat(KMNT "/sizes/s1", &st) == 0);
+	uint64_t g0 = op_requests(conn, FUSE_GETATTR);
+	KT_EXPECT(vfs_stat(KMNT "/sizes/s1", &st) == 0);
+	KT_EXPECT(op_requests(conn, FUSE_GETATTR) == g0);
+	thread_sleep_ns(1200ULL * 1000 * 1000);
+	KT_EXPECT(vfs_stat(KMNT "/sizes/s1", &st) == 0 && st.st_size == 1);
+	KT_EXPECT(op_requests(conn, FUSE_GETATTR) == g0 + 1);
+
+	/* The read window (guest memory, back end (b)): a second read of a
+	 * file is served without a host request and gives the same bytes. */
+	KT_EXPECT(conn->dax != NULL);
+	size_t l1 = 0, l2 = 0;
+	uint64_t reads0 = op_requests(conn, FUSE_READ);
+	char *a = slurp(KMNT "/sizes/s3145733", &l1);
+	uint64_t reads1 = op_requests(conn, FUSE_READ);
+	char *b = slurp(KMNT "/sizes/s3145733", &l2);
+	KT_EXPECT(a && b && l1 == 3145733 && l2 == l1 && !memcmp(a, b, l1));
+	KT_EXPECT(reads1 > reads0 && reads1 - reads0 <= 4); /* 2 MiB chunks in 1 MiB READs */
+	KT_EXPECT(op_requests(conn, FUSE_READ) == reads1);
+	printk("    3 MiB file: %lu READs cold, %lu warm\n", (unsigned long)(reads1 - reads0),
+	       (unsigned long)(op_requests(conn, FUSE_READ) - reads1));
+	kfree(a);
+	kfree(b);
+
+	/* Unmount: every lookup the host counted is given back, the session
+	 * ends with DESTROY; a new mount starts a new one. */
+	uint64_t destroys = op_requests(conn, FUSE_DESTROY), inits = op_requests(conn, FUSE_INIT);
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+	uint64_t counted = atomic_load(&conn->lookups_counted),
+		 forgotten = atomic_load(&conn->lookups_forgotten);
+	printk("    host lookups counted %lu, forgotten %lu\n", (unsigned long)counted,
+	       (unsigned long)forgotten);
+	KT_EXPECT(counted > 0 && counted == forgotten);
+	KT_EXPECT(op_requests(conn, FUSE_DESTROY) == destroys + 1);
+	KT_EXPECT(!conn->inited);
+	KT_EXPECT(conn->dax == NULL); /* the window goes with the session */
+	KT_ASSERT(mount_tree() == 0);
+	KT_EXPECT(op_requests(conn, FUSE_INIT) == inits + 1);
+	KT_EXPECT(vfs_stat(KMNT "/hello", &st) == 0);
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+	KT_EXPECT(atomic_load(&conn->lookups_counted) == atomic_load(&conn->lookups_forgotten));
+}
+
+/* A tag that does not exist: ENOENT, and the message names the tags. */
+KTEST(virtiofs_missing_tag)
+{
+	vfs_mkdir("/vt-missing", 0755);
+	KT_EXPECT(vfs_mount("no-such-tag", "/vt-missing", "virtiofs", 0, NULL) == -ENOENT);
+	KT_EXPECT(vfs_mount("", "/vt-missing", "virtiofs", 0, NULL) == -ENOENT);
+	KT_EXPECT(vfs_mount(KTAG, "/vt-missing", "virtiofs", 0, "bogus=1") == -EINVAL);
+	vfs_rmdir("/vt-missing");
+}
+
+/*
+ * Manual: run-ktests kills virtiofsd when it sees "reading large.bin". The
+ * reads must then fail with EIO within the driver's timeout (10 s) plus
+ * slack, stat fails the same way, and unmount works.
+ */
+KTEST_FLAGS(virtiofs_killed, KTEST_MANUAL)
+{
+	if (!have_tree())
+		return;
+	/* A window smaller than the file: every pass asks the host. */
+	KT_ASSERT(mount_tree_opts("window=4M") == 0);
+	char *buf = kmalloc(65536);
+	KT_ASSERT(buf != NULL);
+	printk("    reading large.bin until the host's daemon goes away\n");
+	uint64_t start = time_ns(), last_ok = start;
+	long err = 0;
+	uint64_t rounds = 0;
+	while (!err && time_ns() - start < 180ULL * 1000 * 1000 * 1000) {
+		int fd = vfs_open(KMNT "/large.bin", O_RDONLY, 0);
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		long n;
+		while ((n = vfs_read(fd, buf, 65536)) > 0)
+			last_ok = time_ns();
+		vfs_close(fd);
+		err = n;
+		rounds++;
+	}
+	uint64_t gap_ms = (time_ns() - last_ok) / 1000000;
+	printk("    after %lu rounds: %s, %lu ms after the last good read\n", (unsigned long)rounds,
+	       vfs_errname((int)err), (unsigned long)gap_ms);
+	KT_EXPECT(err == -EIO);
+	KT_EXPECT(gap_ms < 20000);
+	struct vfs_stat st;
+	uint64_t t = time_ns();
+	KT_EXPECT(vfs_stat(KMNT "/sizes/s4096", &st) == -EIO);
+	KT_EXPECT(time_ns() - t < 1000ULL * 1000 * 1000); /* a dead device answers at once */
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+	kfree(buf);
+	printk("    the kernel is still up\n");
+}
