@@ -76,10 +76,10 @@ run: kernel
 
 check: deps
 	@mkdir -p build; start=$$(date +%s); \
-	{ $(MAKE) --no-print-directory check-host && \
-	  $(MAKE) --no-print-directory check-kernel ARCH=x86_64 && \
-	  $(MAKE) --no-print-directory check-kernel ARCH=aarch64 && \
-	  $(MAKE) --no-print-directory compare-smoke; } 2>&1 | tee build/check.log; \
+	phase() { t=$$(date +%s); $(MAKE) --no-print-directory "$$@" && \
+		echo "make check: phase $$* took $$(( $$(date +%s) - t )) s"; }; \
+	{ phase check-host && phase check-kernel ARCH=x86_64 && \
+	  phase check-kernel ARCH=aarch64 && phase compare-smoke; } 2>&1 | tee build/check.log; \
 	rc=$${PIPESTATUS[0]}; \
 	echo "make check: $$(( $$(date +%s) - start )) s, status $$rc" | tee -a build/check.log; \
 	tools/check-summary build/check.log $$rc
