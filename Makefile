@@ -92,7 +92,7 @@ check-host: deps
 	@cmake --build build/host-san -j $(JOBS)
 	@cd build/host-san && ctest --output-on-failure -j $(JOBS)
 	@cmake -S . -B build/host-tsan -DKARST_ARCH=host -DKARST_SANITIZE=thread >/dev/null
-	@cmake --build build/host-tsan -j $(JOBS)
+	@cmake --build build/host-tsan -j $(JOBS) --target karst_concurrent_tests
 	@cd build/host-tsan && ctest --output-on-failure -j $(JOBS) -L concurrent
 
 check-kernel: deps
