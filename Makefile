@@ -119,6 +119,8 @@ bench: deps
 compare: deps
 	@tools/setup-deps --quiet --compare
 	$(call build_kernel,$(ARCH),release)
+	@cmake -S . -B build/host -DKARST_ARCH=host >/dev/null
+	@cmake --build build/host -j $(JOBS) --target mkcowfs
 	@tools/karst-compare --arch $(ARCH) $(COMPARE_ARGS)
 
 # One boot of each guest, boot and idle figures only: keeps karst-compare

@@ -12,6 +12,15 @@
  *                     1 request in flight (pwrite/pread) and 32 (Linux
  *                     AIO, io_submit/io_getevents); each figure the best
  *                     of 3 passes, as kernel/drivers/blk_bench.c does.
+ *   fs DIR [MiB]      karst's `fsbench all` on the filesystem mounted at
+ *                     DIR (fs/vfs/vfs_bench_cmds.c has the steps): write
+ *                     + fsync, remount (timed: fs.mount_ms) and
+ *                     drop_caches, cold read, warm read, remount and
+ *                     drop_caches, 4 KiB random reads, create/stat/unlink
+ *   read FILE [NAME]  read FILE once: `NAME: N MB/s` (karst's `fsbench
+ *                     read`)
+ *   drop              sync; echo 3 > /proc/sys/vm/drop_caches: Linux's
+ *                     cold cache (karst remounts instead)
  *
  * A benchmark: it prints figures and never fails on speed; it exits 1
  * only when it cannot run (no device, I/O errors), saying why.
@@ -26,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,6 +228,199 @@ static int bench_blk_raw(const char *dev)
 	return b.errors ? 1 : 0;
 }
 
+/* ---- filesystem workloads: the steps of karst's fsbench ---- */
+#define FSB_BLOCK (1u << 20)
+#define FSB_RAND  2000
+#define FSB_FILES 1000
+
+static int fsb_fail(const char *what, const char *path)
+{
+	fprintf(stderr, "guest-bench: %s %s: %s\n", what, path, strerror(errno));
+	return 1;
+}
+
+static unsigned long fsb_rate(uint64_t n, uint64_t ns)
+{
+	return (unsigned long)(n * 1000 / (ns ? ns : 1));
+}
+
+static int bench_drop(void)
+{
+	sync();
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd < 0 || write(fd, "3\n", 2) != 2)
+		return fsb_fail("write", "/proc/sys/vm/drop_caches");
+	close(fd);
+	return 0;
+}
+
+/* Unmount DIR and mount it again as /proc/mounts has it (source, type);
+ * *ns gets the mount(2) call's time. Then drop the caches. */
+static int fsb_remount(const char *dir, uint64_t *ns)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	if (!f)
+		return fsb_fail("open", "/proc/mounts");
+	char src[256], mnt[256], type[64], line[1024];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char s[256], m[256], t[64];
+		if (sscanf(line, "%255s %255s %63s", s, m, t) == 3 && strcmp(m, dir) == 0) {
+			strcpy(src, s);
+			strcpy(type, t);
+			strcpy(mnt, m);
+			found = 1;
+		}
+	}
+	fclose(f);
+	if (!found) {
+		fprintf(stderr, "guest-bench: %s is not a mount point\n", dir);
+		return 1;
+	}
+	sync();
+	if (umount(dir) != 0)
+		return fsb_fail("umount", dir);
+	uint64_t t0 = now_ns();
+	if (mount(src, dir, type, 0, NULL) != 0)
+		return fsb_fail("mount", dir);
+	if (ns)
+		*ns = now_ns() - t0;
+	return bench_drop();
+}
+
+static int fsb_read_all(const char *path, uint8_t *buf, uint64_t *bytes, uint64_t *ns)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return fsb_fail("open", path);
+	uint64_t t0 = now_ns(), done = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, FSB_BLOCK)) > 0)
+		done += (uint64_t)n;
+	*ns = now_ns() - t0;
+	*bytes = done;
+	close(fd);
+	return n < 0 ? fsb_fail("read", path) : 0;
+}
+
+static int fsb_seq_write(const char *path, const uint8_t *buf, uint64_t mib)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return fsb_fail("create", path);
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < mib; i++)
+		if (write(fd, buf, FSB_BLOCK) != FSB_BLOCK)
+			return fsb_fail("write", path);
+	if (fsync(fd) != 0)
+		return fsb_fail("fsync", path);
+	uint64_t ns = now_ns() - t0;
+	close(fd);
+	printf("fs.seq_write_fsync: %lu MB/s\n", fsb_rate(mib * FSB_BLOCK, ns));
+	return 0;
+}
+
+static int fsb_rand_read(const char *path, uint8_t *buf, uint64_t size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return fsb_fail("open", path);
+	uint64_t x = 88172645463325252ULL, blocks = size / 4096, t0 = now_ns();
+	for (int i = 0; i < FSB_RAND; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (pread(fd, buf, 4096, (off_t)((x % blocks) * 4096)) != 4096)
+			return fsb_fail("pread", path);
+	}
+	uint64_t ns = now_ns() - t0;
+	close(fd);
+	printf("fs.rand_read_4k: %lu IOPS\n", fsb_rate((uint64_t)FSB_RAND * 1000000, ns));
+	return 0;
+}
+
+static int fsb_create_stat_unlink(const char *dir)
+{
+	char d[512], path[600];
+	snprintf(d, sizeof(d), "%s/fsbench.d", dir);
+	if (mkdir(d, 0755) != 0)
+		return fsb_fail("mkdir", d);
+	struct stat st;
+	uint64_t t0 = now_ns();
+	for (int i = 0; i < FSB_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", d, i);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			return fsb_fail("create", path);
+		close(fd);
+	}
+	for (int i = 0; i < FSB_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", d, i);
+		if (stat(path, &st) != 0)
+			return fsb_fail("stat", path);
+	}
+	for (int i = 0; i < FSB_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", d, i);
+		if (unlink(path) != 0)
+			return fsb_fail("unlink", path);
+	}
+	uint64_t ns = now_ns() - t0;
+	rmdir(d);
+	printf("fs.create_stat_unlink: %lu ops/s\n", fsb_rate(3ULL * FSB_FILES * 1000000, ns));
+	return 0;
+}
+
+static int bench_fs(const char *dir, uint64_t mib)
+{
+	uint8_t *buf = malloc(FSB_BLOCK);
+	if (!buf || mib == 0 || mib > 4096) {
+		fprintf(stderr, "guest-bench: fs: bad size or out of memory\n");
+		return 1;
+	}
+	uint64_t x = 88172645463325252ULL;
+	for (size_t i = 0; i + 8 <= FSB_BLOCK; i += 8) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(buf + i, &x, 8);
+	}
+	char file[512];
+	snprintf(file, sizeof(file), "%s/fsbench.dat", dir);
+	uint64_t ns, bytes;
+	int r = fsb_seq_write(file, buf, mib);
+	if (!r)
+		r = fsb_remount(dir, &ns);
+	if (r)
+		return r;
+	printf("fs.mount_ms: %lu.%03lu ms\n", (unsigned long)(ns / 1000000),
+	       (unsigned long)(ns / 1000 % 1000));
+	if ((r = fsb_read_all(file, buf, &bytes, &ns)))
+		return r;
+	printf("fs.seq_read_cold: %lu MB/s\n", fsb_rate(bytes, ns));
+	if ((r = fsb_read_all(file, buf, &bytes, &ns)))
+		return r;
+	printf("fs.seq_read_warm: %lu MB/s\n", fsb_rate(bytes, ns));
+	if ((r = fsb_remount(dir, NULL)) || (r = fsb_rand_read(file, buf, mib * FSB_BLOCK)))
+		return r;
+	if ((r = fsb_create_stat_unlink(dir)))
+		return r;
+	if (unlink(file) != 0)
+		return fsb_fail("unlink", file);
+	free(buf);
+	return 0;
+}
+
+static int bench_read(const char *path, const char *name)
+{
+	uint8_t *buf = malloc(FSB_BLOCK);
+	uint64_t bytes, ns;
+	if (!buf || fsb_read_all(path, buf, &bytes, &ns))
+		return 1;
+	printf("%s: %lu MB/s\n", name, fsb_rate(bytes, ns));
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -224,6 +428,14 @@ int main(int argc, char **argv)
 		return bench_idle();
 	if (argc == 3 && strcmp(argv[1], "blk_raw") == 0)
 		return bench_blk_raw(argv[2]);
-	fprintf(stderr, "usage: guest-bench idle | blk_raw DEVICE\n");
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "fs") == 0)
+		return bench_fs(argv[2], argc == 4 ? strtoull(argv[3], NULL, 0) : 64);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "read") == 0)
+		return bench_read(argv[2], argc == 4 ? argv[3] : "fs.seq_read");
+	if (argc == 2 && strcmp(argv[1], "drop") == 0)
+		return bench_drop();
+	fprintf(stderr,
+		"usage: guest-bench idle | blk_raw DEVICE | fs DIR [MiB] | read FILE [NAME] | "
+		"drop\n");
 	return 2;
 }
