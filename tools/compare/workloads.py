@@ -147,7 +147,8 @@ WORKLOADS = [
                       Figure("host.lz4_ratio", "x", True,
                              "the tree's cowfs space without / with lz4",
                              linux_missing="ext4 does not compress")],
-             karst="", linux="", host=lambda out: hostwork.host_mkfs(out, TOP, host_tool("mkcowfs"))),
+             karst="", linux="",
+             host=lambda out: hostwork.host_mkfs(out, TOP, host_tool("mkcowfs"))),
 ]
 
 
