@@ -101,7 +101,7 @@ def plot(png, title, table_rows):
     script = """
 set terminal pngcairo size %d,480 font ",10"
 set output "%s"
-set title "%s"
+set title "%s" noenhanced
 set logscale y 10
 set ylabel "karst / Linux (above 1: karst better)"
 set style fill solid 0.8
