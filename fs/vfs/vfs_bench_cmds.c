@@ -88,17 +88,25 @@ static int fsb_find(void *arg, const struct vfs_mount_info *mi)
 	return 0;
 }
 
-/* Unmount DIR and mount it again; *ns gets the mount's own time. */
-static int fsb_remount(const char *dir, uint64_t *ns)
+/* The mount on dir into *m; prints why not and returns 1 when none. */
+static int fsb_mount_of(const char *dir, struct fsb_mnt *m)
 {
-	static struct fsb_mnt m;
-	memset(&m, 0, sizeof(m));
-	m.dir = dir;
-	vfs_mount_foreach(fsb_find, &m);
-	if (!m.found) {
+	memset(m, 0, sizeof(*m));
+	m->dir = dir;
+	vfs_mount_foreach(fsb_find, m);
+	if (!m->found) {
 		shell_printf("fsbench: %s is not a mount point (see mount)\n", dir);
 		return 1;
 	}
+	return 0;
+}
+
+/* Unmount DIR and mount it again; *ns gets the mount's own time. */
+static int fsb_remount(const char *dir, uint64_t *ns)
+{
+	static struct fsb_mnt m; /* the shell runs one command at a time */
+	if (fsb_mount_of(dir, &m))
+		return 1;
 	int e = vfs_umount(dir);
 	if (e)
 		return fsb_fail("umount", dir, e);
@@ -204,7 +212,10 @@ static int fsb_create_stat_unlink(const char *dir)
 
 static int fsb_all(const char *dir, uint64_t mib, uint8_t *buf)
 {
+	static struct fsb_mnt m;
 	char file[FSB_PATH];
+	if (fsb_mount_of(dir, &m)) /* before anything is written */
+		return 1;
 	ksnprintf(file, sizeof(file), "%s/fsbench.dat", dir);
 	fsb_fill(buf, FSB_BLOCK);
 	int r = fsb_seq_write(file, buf, mib);
