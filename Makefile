@@ -23,7 +23,8 @@
 #                       table, CSV and PNG in build/compare/<arch>/
 #                       (COMPARE_ARGS="--runs 3 -w boot,idle" and so on)
 #
-# Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
+# Builds go to build/<arch>/ (debug), build/<arch>-release/ and
+# build/<arch>-nocowfs/ (release, -DKARST_WITH_COWFS=OFF), host builds
 # to build/host/, build/host-san/ (ASan+UBSan) and build/host-tsan/
 # (ThreadSanitizer, for the suites labelled "concurrent").
 
@@ -132,6 +133,10 @@ check-kernel: deps
 	$(call build_kernel,$(ARCH),debug)
 	@tests/kernel/run-ktests --arch $(ARCH) --build release
 	@tests/kernel/run-ktests --arch $(ARCH) --build debug
+	@cmake -S . -B build/$(ARCH)-nocowfs -DKARST_ARCH=$(ARCH) -DCMAKE_BUILD_TYPE=Release \
+		-DKARST_WITH_COWFS=OFF >/dev/null
+	@cmake --build build/$(ARCH)-nocowfs -j $(JOBS)
+	@tests/kernel/run-ktests --arch $(ARCH) --without-cowfs build/$(ARCH)-nocowfs
 
 bench: deps
 	$(call build_kernel,x86_64,release)
