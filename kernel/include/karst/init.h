@@ -18,7 +18,7 @@ enum init_level {
 	INIT_EARLY = 1,	   /* allocators are up; no threads yet */
 	INIT_CORE = 2,	   /* core services: threads, timers, reclaim */
 	INIT_BUS = 3,	   /* buses and drivers */
-	INIT_FS = 4,	   /* filesystem types register themselves */
+	INIT_FS = 4,	   /* filesystem types register, caches (the ARC) are made */
 	INIT_LATE = 5,	   /* mounts, services, the access scanner */
 	INIT_SHUTDOWN = 6, /* orderly power-off: write back what is dirty */
 };
