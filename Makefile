@@ -1,7 +1,11 @@
 # Thin entry points over CMake; see README.md.
 #
 #   make run [ARCH=x86_64|aarch64] [BUILD=debug|release] [CMDLINE="..."]
-#            [SHARE=DIR [ROOT=virtiofs]]
+#            [IMAGE=FILE|none] [SHARE=DIR [ROOT=virtiofs]]
+#                       boots the cowfs image build/image/root.img as the
+#                       root filesystem (made by `make image` when missing
+#                       or older than image/root/); IMAGE=FILE another
+#                       cowfs image, IMAGE=none a ramfs root, no disk
 #                       SHARE: the host directory DIR as virtio-fs tag
 #                       "share" (mount -t virtiofs share /mnt); with
 #                       ROOT=virtiofs it is the root filesystem
@@ -10,6 +14,8 @@
 #                       suites on both architectures under QEMU/TCG
 #   make format         clang-format every source file
 #   make kernel         build the kernel image only
+#   make image          (re)build build/image/root.img from image/root/ with
+#                       mkcowfs: the same tree gives the same bytes
 #   make bench          print the benchmark figures (never fails on speed):
 #                       kernels under TCG (sched, vfs, blk, vm), host ARC/VFS/GEOM
 #   make coverage       line coverage of fs/vfs by its host suite (gcovr)
@@ -17,7 +23,8 @@
 #                       table, CSV and PNG in build/compare/<arch>/
 #                       (COMPARE_ARGS="--runs 3 -w boot,idle" and so on)
 #
-# Builds go to build/<arch>/ (debug) and build/<arch>-release/, host builds
+# Builds go to build/<arch>/ (debug), build/<arch>-release/ and
+# build/<arch>-nocowfs/ (release, -DKARST_WITH_COWFS=OFF), host builds
 # to build/host/, build/host-san/ (ASan+UBSan) and build/host-tsan/
 # (ThreadSanitizer, for the suites labelled "concurrent").
 
@@ -28,6 +35,13 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMDLINE ?=
 SHARE ?=
 ROOT ?=
+# The root image `make run` boots (ROOT=virtiofs: none by default).
+ROOT_IMAGE := build/image/root.img
+ifeq ($(ROOT),virtiofs)
+IMAGE ?= none
+else
+IMAGE ?= $(ROOT_IMAGE)
+endif
 
 ifeq ($(filter $(ARCH),x86_64 aarch64),)
 $(error ARCH must be x86_64 or aarch64, not '$(ARCH)')
@@ -42,7 +56,7 @@ DIR_debug = build/$(1)
 DIR_release = build/$(1)-release
 kdir = $(call DIR_$(2),$(1))
 
-.PHONY: all deps kernel run check check-host check-kernel format bench coverage compare \
+.PHONY: all deps kernel image run check check-host check-kernel format bench coverage compare \
 	compare-smoke clean FORCE
 
 all: kernel
@@ -69,10 +83,29 @@ $(error ROOT=virtiofs needs SHARE=DIR)
 endif
 endif
 RUN_CMDLINE = $(strip $(if $(ROOT),fstab="share / virtiofs") $(CMDLINE))
+# IMAGE=FILE is the root (vtbd0) unless ROOT=virtiofs, then just a disk.
+RUN_DISK = $(if $(filter none,$(IMAGE)),,$(if $(ROOT),--disk,--root-image) '$(IMAGE)')
 
-run: kernel
+# The root image, by tools/karst-image: image/root/ with fixed time stamps
+# and modes, so the same tree gives the same bytes.
+IMAGE_TREE := $(shell find image/root 2>/dev/null)
+define build_image
+	@cmake -S . -B build/host -DKARST_ARCH=host >/dev/null
+	@cmake --build build/host -j $(JOBS) --target mkcowfs >/dev/null
+	@mkdir -p $(dir $(ROOT_IMAGE))
+	@tools/karst-image $(ROOT_IMAGE)
+	@echo "image: $(ROOT_IMAGE) from image/root/ (xxh64 $$(xxhsum $(ROOT_IMAGE) | cut -d' ' -f1))"
+endef
+
+image: deps
+	$(call build_image)
+
+$(ROOT_IMAGE): $(IMAGE_TREE)
+	$(call build_image)
+
+run: kernel $(if $(filter $(ROOT_IMAGE),$(IMAGE)),$(ROOT_IMAGE))
 	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(SHARE),--share '$(SHARE):share') \
-		$(if $(RUN_CMDLINE),-e '$(RUN_CMDLINE)')
+		$(RUN_DISK) $(if $(RUN_CMDLINE),-e '$(RUN_CMDLINE)')
 
 check: deps
 	@mkdir -p build; start=$$(date +%s); \
@@ -100,6 +133,10 @@ check-kernel: deps
 	$(call build_kernel,$(ARCH),debug)
 	@tests/kernel/run-ktests --arch $(ARCH) --build release
 	@tests/kernel/run-ktests --arch $(ARCH) --build debug
+	@cmake -S . -B build/$(ARCH)-nocowfs -DKARST_ARCH=$(ARCH) -DCMAKE_BUILD_TYPE=Release \
+		-DKARST_WITH_COWFS=OFF >/dev/null
+	@cmake --build build/$(ARCH)-nocowfs -j $(JOBS)
+	@tests/kernel/run-ktests --arch $(ARCH) --without-cowfs build/$(ARCH)-nocowfs
 
 bench: deps
 	$(call build_kernel,x86_64,release)

@@ -10,6 +10,7 @@
 #include <karst/arch.h>
 #include <karst/cmdline.h>
 #include <karst/console.h>
+#include <karst/init.h>
 #include <karst/kmem_kernel.h>
 #include <karst/ktest.h>
 #include <karst/printk.h>
@@ -103,6 +104,7 @@ void kmain(struct boot_info *bi)
 	}
 	if (run_script[0]) {
 		int status = shell_exec_line(run_script);
+		init_run_shutdown(); /* write back what the script left dirty */
 		arch_poweroff(status == 0 ? KARST_EXIT_OK : KARST_EXIT_TESTS_FAILED);
 	}
 	if (cmdline_asks_batch(boot_cmdline)) {

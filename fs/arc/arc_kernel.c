@@ -3,7 +3,8 @@
  * instance, sized from RAM at boot (c_max a quarter of it), registered with
  * the reclaimer so memory pressure shrinks it, and its statistics published
  * where ZFS users look: /proc/spl/kstat/zfs/arcstats. The disk filesystem
- * takes it with arc_kernel().
+ * takes it with arc_kernel(). Created at INIT_FS, so it exists before the
+ * boot mounts (INIT_LATE) can mount a cowfs root.
  */
 #include <karst/init.h>
 #include <karst/kmem.h>
@@ -48,4 +49,4 @@ static int arc_kernel_init(void)
 	arc_register_reclaim(kernel_arc);
 	return procfs_register("spl/kstat/zfs/arcstats", arcstats_show, NULL);
 }
-KARST_INIT(INIT_LATE, arc_kernel_init);
+KARST_INIT(INIT_FS, arc_kernel_init);

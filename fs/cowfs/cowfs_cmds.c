@@ -2,8 +2,8 @@
  * Shell commands of cowfs and its /proc file (kernel builds):
  *   cowfs status   every mounted pool: txg, space, dirty bytes, commits,
  *                  checksum errors found and repaired, I/O errors
- *   sync           commit the open transaction group of every pool now
- * and /proc/cowfs/status with the same text as `cowfs status`.
+ * and /proc/cowfs/status with the same text as `cowfs status`. The shell's
+ * `sync` (every filesystem's sync op) commits the pools' open groups.
  */
 #include "cowfs_vfs.h"
 #include <karst/init.h>
@@ -56,24 +56,6 @@ static int cmd_cowfs(int argc, char **argv)
 	return 0;
 }
 SHELL_CMD("cowfs", cmd_cowfs, "cowfs status: mounted pools, their txg, space and errors");
-
-static void sync_one(void *arg, struct cowfs_mount *cm)
-{
-	int *status = arg;
-	int err = cowfs_sync(cm->pool);
-	if (err) {
-		shell_printf("sync: %s: commit failed (%d)\n", cm->source, err);
-		*status = 1;
-	}
-}
-
-static int cmd_sync(int argc, char **argv)
-{
-	int status = 0;
-	cowfs_foreach_mount(sync_one, &status);
-	return status;
-}
-SHELL_CMD("sync", cmd_sync, "sync: commit every cowfs pool's open transaction group");
 
 static int status_show(struct seqbuf *sb, void *arg)
 {

@@ -104,7 +104,8 @@ static int cowfs_mount(struct mount *mp, const char *source, const char *data)
 	struct g_consumer *cp;
 	err = g_open(name, 1, ro ? 0 : 1, 1, NULL, NULL, &cp);
 	if (err) {
-		printk("cowfs: cannot open %s (%d)\n", source, err);
+		printk("cowfs: cannot open %s: %s\n", source,
+		       err == -ENOENT ? "no such device" : vfs_errname(err));
 		kfree(cm);
 		return err == -ENOENT ? -ENXIO : err;
 	}

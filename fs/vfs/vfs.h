@@ -424,6 +424,10 @@ int vfs_mount_table_file(const char *path);
  */
 int vfs_mount_boot(const char *table);
 
+/* Write back every writable mount whose type has a sync op (the
+ * shutdown path; may sleep). Failures are printed; returns their number. */
+int vfs_sync_all(void);
+
 /* Tear everything down (host tests, poweroff): close every descriptor, drop
  * the cwd, unmount all mounts innermost first. Returns 0, or -EBUSY when a
  * vnode is still referenced by someone else (a leak). */

@@ -406,6 +406,29 @@ int vfs_shutdown(void)
 	return err;
 }
 
+int vfs_sync_all(void)
+{
+	int failed = 0;
+
+	if (!atomic_load(&vfs_initialised))
+		return 0;
+	mutex_lock(&vfs_mount_op_lock);
+	list_for_each(it, &vfs_mounts)
+	{
+		struct mount *mp = list_entry(it, struct mount, mnt_link);
+		if (!mp->mnt_ops->sync || (mp->mnt_flags & VFS_MNT_RDONLY))
+			continue;
+		int e = mp->mnt_ops->sync(mp);
+		if (e) {
+			printk("vfs: sync of %s (%s) failed: %s\n", mp->mnt_path, mp->mnt_ops->name,
+			       vfs_errname(e));
+			failed++;
+		}
+	}
+	mutex_unlock(&vfs_mount_op_lock);
+	return failed;
+}
+
 static char *snap_str(char **pool, const char *str)
 {
 	char *dst = *pool;

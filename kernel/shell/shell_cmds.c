@@ -64,6 +64,7 @@ SHELL_CMD("dmesg", cmd_dmesg, "console output so far");
 static int cmd_poweroff(int argc, char **argv)
 {
 	int status = argc > 1 ? (int)strtol(argv[1], NULL, 0) : 0;
+	init_run_shutdown(); /* filesystems write back what is dirty */
 	printk("powering off\n");
 	arch_poweroff(status);
 }

@@ -318,6 +318,13 @@ static int cmd_umount(int argc, char **argv)
 }
 SHELL_CMD("umount", cmd_umount, "umount DIR...: unmount");
 
+/* Every writable mount with a sync op (cowfs commits its open group). */
+static int cmd_sync(int argc, char **argv)
+{
+	return vfs_sync_all() ? 1 : 0;
+}
+SHELL_CMD("sync", cmd_sync, "sync: write back every writable filesystem now");
+
 static int df_line(void *arg, const struct vfs_mount_info *mi)
 {
 	struct vfs_statfs sf;

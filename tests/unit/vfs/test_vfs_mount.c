@@ -1,7 +1,9 @@
 /*
  * Mounts: mount/umount and their errors, read-only mounts, cross-mount
- * renames and links, ramfs size limits, fstab tables and boot mounting.
+ * renames and links, ramfs size limits, fstab tables and boot mounting,
+ * vfs_sync_all.
  */
+#include "vfs_impl.h"
 #include "vfs_test_util.h"
 
 #include <stdio.h>
@@ -292,6 +294,58 @@ START_TEST(test_mount_table)
 }
 END_TEST
 
+/* "syncfs": ramfs with a sync op that counts its calls and fails for the
+ * source "bad". */
+static struct vfsops syncfs_ops;
+static int syncfs_calls;
+
+static int syncfs_sync(struct mount *mp)
+{
+	syncfs_calls++;
+	return strcmp(mp->mnt_source, "bad") ? 0 : -EIO;
+}
+
+static int sync_all_fn(void *arg)
+{
+	(void)arg;
+	return vfs_sync_all();
+}
+
+START_TEST(test_sync_all)
+{
+	struct vfs_nameidata nd;
+	ck_assert_int_eq(vfs_mkdir("/r", 0755), 0);
+	ck_assert_int_eq(vfs_mount("x", "/r", "ramfs", 0, NULL), 0);
+	ck_assert_int_eq(vfs_namei("/r", 0, &nd), 0);
+	syncfs_ops = *nd.vp->v_mount->mnt_ops;
+	vfs_nd_release(&nd);
+	ck_assert_int_eq(vfs_umount("/r"), 0);
+	syncfs_ops.name = "syncfs";
+	syncfs_ops.sync = syncfs_sync;
+	ck_assert_int_eq(vfs_register(&syncfs_ops), 0);
+
+	/* ramfs (no sync op) is skipped: nothing to do, no failure */
+	ck_assert_int_eq(vfs_sync_all(), 0);
+	ck_assert_int_eq(syncfs_calls, 0);
+	ck_assert_int_eq(vfs_mkdir("/a", 0755), 0);
+	ck_assert_int_eq(vfs_mkdir("/b", 0755), 0);
+	ck_assert_int_eq(vfs_mkdir("/c", 0755), 0);
+	ck_assert_int_eq(vfs_mount("good", "/a", "syncfs", 0, NULL), 0);
+	ck_assert_int_eq(vfs_mount("good", "/b", "syncfs", VFS_MNT_RDONLY, NULL), 0);
+	ck_assert_int_eq(vfs_sync_all(), 0);
+	ck_assert_int_eq(syncfs_calls, 1); /* the read-only mount is not synced */
+	ck_assert_int_eq(vfs_mount("bad", "/c", "syncfs", 0, NULL), 0);
+	int r;
+	char *out = capture_stdout(sync_all_fn, NULL, &r);
+	ck_assert_int_eq(r, 1);
+	ck_assert_int_eq(syncfs_calls, 3);
+	ck_assert_ptr_nonnull(strstr(out, "vfs: sync of /c (syncfs) failed: EIO"));
+	ck_assert_int_eq(vfs_umount("/a"), 0);
+	ck_assert_int_eq(vfs_umount("/b"), 0);
+	ck_assert_int_eq(vfs_umount("/c"), 0);
+}
+END_TEST
+
 TCase *tcase_mount(void)
 {
 	TCase *tc = tcase_create("mount");
@@ -301,6 +355,7 @@ TCase *tcase_mount(void)
 	tcase_add_test(tc, test_cross_mount);
 	tcase_add_test(tc, test_readonly_mount);
 	tcase_add_test(tc, test_ramfs_size_limit);
+	tcase_add_test(tc, test_sync_all);
 	tcase_add_test(tc, test_mount_table);
 	return tc;
 }
