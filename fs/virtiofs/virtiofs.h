@@ -63,6 +63,13 @@ struct virtiofs_conn_ops {
 	 * queue without waiting for the device. Thread context, may sleep
 	 * for queue space. A dead device drops it. */
 	int (*forget)(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n);
+	/* Optional: wait until the device has taken every forget queued so
+	 * far. The high-priority queue is served apart from the request
+	 * queues, so without it a forget of the old session could reach the
+	 * daemon after FUSE_DESTROY and the next INIT, and drop a reference
+	 * of the new session's node that reuses its id. Thread context, may
+	 * sleep (bounded). */
+	void (*drain)(struct virtiofs_conn *conn);
 };
 
 struct virtiofs_opstat {

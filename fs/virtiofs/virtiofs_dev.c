@@ -33,6 +33,8 @@
 #include <karst/pci.h>
 #include <karst/printk.h>
 #include <karst/sync.h>
+#include <karst/thread.h>
+#include <karst/time.h>
 #include <string.h>
 #include <virtio.h>
 #include <virtio_pci.h>
@@ -60,6 +62,7 @@ struct vfsd {
 	_Atomic unsigned next_q;
 	_Atomic uint64_t unique;
 	_Atomic bool dead;
+	_Atomic unsigned forgets_in_flight; /* queued, not yet given back */
 	char name[16];
 };
 
@@ -81,6 +84,7 @@ static void vfsd_complete(struct vfsd_queue *q, struct vfsd_req *r, uint32_t len
 	sema_up(&q->slots);
 	if (!r->c) {
 		kfree(r);
+		atomic_fetch_sub(&q->d->forgets_in_flight, 1);
 		return;
 	}
 	r->used = len;
@@ -235,13 +239,30 @@ static int vfsd_forget(struct virtiofs_conn *conn, const struct fuse_forget_one 
 	}
 	if (!r)
 		return -ENOMEM;
+	atomic_fetch_add(&d->forgets_in_flight, 1);
 	int e = vfsd_submit(d, &d->q[0], r, NULL, 0);
-	if (e)
+	if (e) {
 		kfree(r);
+		atomic_fetch_sub(&d->forgets_in_flight, 1);
+	}
 	return e;
 }
 
-static const struct virtiofs_conn_ops vfsd_ops = {.call = vfsd_call, .forget = vfsd_forget};
+/* Wait until the device gave back every FORGET queued so far (it has
+ * applied them), or it is dead, or VFSD_TIMEOUT_NS passed. */
+static void vfsd_drain(struct virtiofs_conn *conn)
+{
+	struct vfsd *d = conn->dev;
+	uint64_t waited = 0;
+	while (atomic_load(&d->forgets_in_flight) && !atomic_load(&d->dead) &&
+	       waited < VFSD_TIMEOUT_NS) {
+		thread_sleep_ns(NSEC_PER_MSEC);
+		waited += NSEC_PER_MSEC;
+	}
+}
+
+static const struct virtiofs_conn_ops vfsd_ops = {
+    .call = vfsd_call, .forget = vfsd_forget, .drain = vfsd_drain};
 
 static bool vfsd_match(const struct pci_dev *pd)
 {

@@ -121,6 +121,8 @@ static int virtiofs_unmount(struct mount *mp)
 	struct virtiofs_conn *conn = m->conn;
 	mutex_lock(&conn->lock);
 	if (--conn->mounts == 0 && conn->inited) {
+		if (conn->ops->drain)
+			conn->ops->drain(conn); /* no forget may follow DESTROY */
 		struct fuse_call c = {.opcode = FUSE_DESTROY};
 		int e = virtiofs_call(conn, &c);
 		if (e && e != -EIO)

@@ -171,6 +171,8 @@ static int walk_dir(struct walk *w, char *path, size_t plen, int depth)
 			memcpy(path + plen + 1, d->d_name, n + 1);
 			struct vfs_stat st;
 			err = vfs_lstat(path, &st);
+			if (err)
+				printk("    %s: lstat %d\n", path, err);
 			if (!err && vfs_mode_to_dtype(st.st_mode) != d->d_type) {
 				printk("    %s: d_type %u, lstat says %o\n", path, d->d_type,
 				       st.st_mode);
@@ -272,8 +274,13 @@ KTEST(virtiofs_tree_misc)
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char p[64];
 		ksnprintf(p, sizeof(p), KMNT "/sizes/s%u", sizes[i]);
-		KT_EXPECT(vfs_stat(p, &st) == 0 && st.st_size == sizes[i]);
+		int se = vfs_stat(p, &st);
+		if (se || st.st_size != sizes[i])
+			printk("    %s: stat %d, size %lld\n", p, se, (long long)st.st_size);
+		KT_EXPECT(se == 0 && st.st_size == sizes[i]);
 		int fd = vfs_open(p, O_RDONLY, 0);
+		if (fd < 0)
+			printk("    %s: open %d\n", p, fd);
 		KT_EXPECT(fd >= 0);
 		if (fd < 0)
 			continue;
