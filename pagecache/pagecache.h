@@ -185,6 +185,13 @@ int pc_truncate(struct pc_object *obj, uint64_t size);
  */
 int pc_read(struct pc_object *obj, struct uio *uio);
 int pc_write(struct pc_object *obj, struct uio *uio);
+/* pc_write with flags. PC_WRITE_CLEAN: the owner already holds these
+ * bytes (a write-through filesystem wrote them first): the pages are
+ * updated but not marked dirty (a page already dirty stays dirty). Both
+ * break a read-only lent page that is mapped (unmapping it everywhere, so
+ * the mappings fault in the copy). */
+#define PC_WRITE_CLEAN 0x1
+int pc_write_flags(struct pc_object *obj, struct uio *uio, unsigned flags);
 /* Write back every dirty page; the first error, or 0. */
 int pc_fsync(struct pc_object *obj);
 
