@@ -38,11 +38,17 @@
  * open; getattr reports cowfs_pc_size(). cowfs_pc_truncate() truncates the cache first (unmaps
  * and drops pages past the end) and then the pool.
  *
- * Not yet: a write fault on a lent page that is already mapped fails with
- * EACCES (the page cache cannot break a lend inside a fault: the faulting
- * space's lock is held). write() breaks such a lend (pc_write unmaps the
- * page everywhere first), and a write fault on a page that is not cached,
- * or cached unmapped, gets a page of the cache's own.
+ * Breaking a lend: a write (write() or a write fault through a shared
+ * mapping) to a lent page makes the page cache unmap it from every space
+ * and replace it by a copy of its own (pagecache/README.md); the ARC
+ * buffer is never written, and is unshared when the lent page goes.
+ *
+ * Races, as handled: truncate against a fault: the page cache refuses to
+ * map a page truncate removed (pager map), and a read-only lent tail page
+ * is dropped rather than zeroed; two address spaces mapping a lent page
+ * being written: the break unmaps them one space lock at a time, never
+ * nested, and the writer retries; ENOSPC writing back a mapped dirty page:
+ * the page stays dirty and msync/fsync return the error.
  *
  * Locking: v_lock -> vm_space.lock -> pcset.lock -> pc_object lock ->
  * cowfs pool lock -> ARC stripe locks. The owner ops take the pool lock.

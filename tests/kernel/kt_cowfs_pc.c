@@ -3,7 +3,8 @@
  * on a GEOM memory disk made inside the test: a mapping of a cowfs file
  * reads what read() reads, its pages lent from the ARC (no copy); a shared
  * write + msync survives an unmount and mount; a private write does not;
- * write() over a mapped lent page is seen through the mapping.
+ * write() over a mapped lent page is seen through the mapping; a write
+ * fault on a mapped lent page breaks the lend.
  */
 #include <errno.h>
 #include <geom.h>
@@ -103,6 +104,16 @@ KTEST(cowfs_mmap)
 	KT_EXPECT(vfs_pwrite(fd, "W", 1, 30 * 4096) == 1);
 	buf[30 * 4096] = 'W';
 	KT_EXPECT(w[30 * 4096] == 'W');
+	/* A write fault on a mapped lent page: the lend is broken (unmapped,
+	 * copied), the ARC's bytes untouched. */
+	KT_EXPECT(w[40 * 4096] == buf[40 * 4096] && pv[40 * 4096] == buf[40 * 4096]);
+	struct pc_stats p0, p1;
+	pc_stats_get(&p0);
+	w[40 * 4096] = 'F';
+	buf[40 * 4096] = 'F';
+	pc_stats_get(&p1);
+	KT_EXPECT(p1.lends_broken - p0.lends_broken == 1);
+	KT_EXPECT(pc_msync(w, CPC_LEN) == 0);
 	KT_EXPECT(pc_munmap(w, CPC_LEN) == 0);
 	KT_EXPECT(pc_munmap(pv, CPC_LEN) == 0);
 	KT_EXPECT(vfs_close(fd) == 0);

@@ -401,6 +401,59 @@ START_TEST(test_shared_private_mappings)
 }
 END_TEST
 
+START_TEST(test_write_fault_breaks_lend)
+{
+	mk(32 * MB, COWFS_COMP_OFF);
+	uint8_t *data;
+	size_t len = 16 * PG;
+	uint64_t obj = mkfile("b", len, 11, &data);
+	struct cowfs_pcfile *f;
+	ck_assert_int_eq(cowfs_pc_open(pool, obj, NULL, &f), 0);
+	struct tmach m;
+	tmach_init(&m);
+	/* Two shared mappings read page 3: one lent page (the ARC's), two
+	 * leaves. */
+	uintptr_t a = map_file(&m, f, len, MMU_READ | MMU_WRITE, VM_MAP_SHARED);
+	uintptr_t b = map_file(&m, f, len, MMU_READ | MMU_WRITE, VM_MAP_SHARED);
+	uint8_t v;
+	ck_assert_int_eq(tmach_read(&m, a + 3 * PG, &v), 0);
+	ck_assert_int_eq(tmach_read(&m, b + 3 * PG, &v), 0);
+	uint64_t lent_pa = tmach_pa(&m, a + 3 * PG);
+	ck_assert_uint_eq(tmach_pa(&m, b + 3 * PG), lent_pa);
+	struct cowfs_pc_stats c0, c1;
+	struct pc_stats p0, p1;
+	cowfs_pc_stats_get(&c0);
+	pc_stats_get(&p0);
+	uint8_t before = *(uint8_t *)phys_to_virt(lent_pa + 7);
+	/* A write through one: the lend is broken (both leaves unmapped, the
+	 * ARC buffer unshared), the copy is mapped and dirty. */
+	ck_assert_int_eq(tmach_write(&m, a + 3 * PG + 7, 0x5A), 0);
+	pc_stats_get(&p1);
+	cowfs_pc_stats_get(&c1);
+	ck_assert_uint_eq(p1.lends_broken - p0.lends_broken, 1);
+	ck_assert_uint_eq(c1.unlends - c0.unlends, 1);
+	ck_assert_uint_eq(*(uint8_t *)phys_to_virt(lent_pa + 7), before); /* ARC untouched */
+	ck_assert_uint_ne(tmach_pa(&m, a + 3 * PG), lent_pa);
+	ck_assert_uint_eq(tmach_pa(&m, b + 3 * PG), 0); /* unmapped, refaults */
+	ck_assert_int_eq(tmach_read(&m, b + 3 * PG + 7, &v), 0);
+	ck_assert_uint_eq(v, 0x5A);
+	ck_assert_uint_eq(tmach_pa(&m, b + 3 * PG), tmach_pa(&m, a + 3 * PG));
+	ck_assert_int_eq(vm_msync(&m.vs, (void *)a, len), 0);
+	ck_assert_int_eq(vm_munmap(&m.vs, (void *)a, len), 0);
+	ck_assert_int_eq(vm_munmap(&m.vs, (void *)b, len), 0);
+	tmach_destroy(&m);
+	ck_assert_int_eq(cowfs_pc_fsync(f), 0);
+	ck_assert_int_eq(cowfs_pc_close(f), 0);
+	reopen();
+	data[3 * PG + 7] = 0x5A;
+	uint8_t *got = malloc(len);
+	ck_assert_int_eq(cowfs_read(pool, obj, 0, got, len), (int64_t)len);
+	ck_assert(memcmp(got, data, len) == 0);
+	free(got);
+	free(data);
+}
+END_TEST
+
 START_TEST(test_truncate_mapped)
 {
 	mk(32 * MB, COWFS_COMP_OFF);
@@ -518,6 +571,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_compressed);
 	tcase_add_test(tc, test_write_read_fsync);
 	tcase_add_test(tc, test_shared_private_mappings);
+	tcase_add_test(tc, test_write_fault_breaks_lend);
 	tcase_add_test(tc, test_truncate_mapped);
 	tcase_add_test(tc, test_enospc);
 	suite_add_tcase(s, tc);
