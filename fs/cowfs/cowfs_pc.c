@@ -85,11 +85,38 @@ static int lend_locked(struct cowfs_pcfile *f, struct cowfs_obj *o, uint64_t ind
 		lent->flags = 0; /* read-only, evictable */
 		CPC_ADD(lends);
 		r = 0;
+		/* The hold moves to the cursor. */
+		if (f->cur_ab)
+			arc_buf_release(p->arc, f->cur_ab);
+		f->cur_ab = blk.ab;
+		f->cur_blkid = blkid;
+		f->cur_bs = bs;
+		f->cur_size = o->dn.size;
+		blk.ab = NULL;
 	} else {
 		CPC_ADD(fill_nolend);
 	}
 	cowfs_blk_release(p, &blk);
 	return r;
+}
+
+/* Lend from the cursor's block without the pool: 0, or PC_NO_LEND to take
+ * the slow path (which decides for itself). */
+static int lend_cursor(struct cowfs_pcfile *f, uint64_t gen, uint64_t index, struct pc_lent *lent)
+{
+	if (!f->cur_ab || f->cur_gen != gen)
+		return PC_NO_LEND;
+	uint64_t off = index << PAGE_SHIFT;
+	if (off / f->cur_bs != f->cur_blkid || off + PAGE_SIZE > f->cur_size)
+		return PC_NO_LEND;
+	uint32_t boff = (uint32_t)(off % f->cur_bs);
+	if (boff + PAGE_SIZE > f->cur_bs || arc_buf_share(f->pool->arc, f->cur_ab))
+		return PC_NO_LEND;
+	lent->pa = virt_to_phys((const uint8_t *)arc_buf_data(f->cur_ab) + boff);
+	lent->cookie = f->cur_ab;
+	lent->flags = 0;
+	CPC_ADD(lends);
+	return 0;
 }
 
 static int cpc_lend(void *arg, uint64_t index, bool write, struct pc_lent *lent)
@@ -102,11 +129,18 @@ static int cpc_lend(void *arg, uint64_t index, bool write, struct pc_lent *lent)
 		return PC_NO_LEND;
 	}
 	struct cowfs_pool *p = f->pool;
+	/* gen is read before the pool is looked at: a write that bumps it
+	 * meanwhile makes this cursor stale for the next lend. */
+	uint64_t gen = atomic_load(&f->gen);
+	if (lend_cursor(f, gen, index, lent) == 0)
+		return 0;
 	mutex_lock(&p->lock);
 	struct cowfs_obj *o;
 	int r = cowfs_obj_get(p, f->obj, &o);
 	if (!r) {
 		r = lend_locked(f, o, index, lent);
+		if (r == 0)
+			f->cur_gen = gen;
 		cowfs_obj_put(p, o);
 	}
 	mutex_unlock(&p->lock);
@@ -135,6 +169,7 @@ static int cpc_fill(void *arg, uint64_t index, void *dst)
 static int cpc_writeback(void *arg, uint64_t index, const void *src, size_t len)
 {
 	struct cowfs_pcfile *f = arg;
+	atomic_fetch_add(&f->gen, 1);
 	int64_t n = cowfs_write(f->pool, f->obj, index << PAGE_SHIFT, src, len);
 	CPC_ADD(writebacks);
 	if (n == (int64_t)len)
@@ -235,6 +270,8 @@ int cowfs_pc_close(struct cowfs_pcfile *f)
 		printk("cowfs: object %llu closed with pages that could not be written (%d)\n",
 		       (unsigned long long)f->obj, err);
 	pc_object_destroy(&f->pc);
+	if (f->cur_ab)
+		arc_buf_release(f->pool->arc, f->cur_ab);
 	kfree(f);
 	return err;
 }
@@ -278,6 +315,7 @@ int cowfs_pc_write(struct cowfs_pcfile *f, struct uio *uio, bool append)
 		return -ENOMEM;
 	}
 	int err = 0;
+	atomic_fetch_add(&f->gen, 1);
 	while (uio->uio_resid && !err) {
 		/* Copy from a scratch copy of the uio: the real one advances
 		 * only by what the pool took. */
@@ -297,6 +335,9 @@ int cowfs_pc_write(struct cowfs_pcfile *f, struct uio *uio, bool append)
 		if (!err && w < (int64_t)n)
 			err = w < 0 ? (int)w : -ENOSPC;
 	}
+	/* Again at the end: a cursor taken while the pool was changing is
+	 * not used for the pages this write touched. */
+	atomic_fetch_add(&f->gen, 1);
 	kfree(iov);
 	kfree(buf);
 	return err;
@@ -308,11 +349,14 @@ int cowfs_pc_truncate(struct cowfs_pcfile *f, uint64_t size)
 		return -EROFS;
 	if (size > (1ULL << 50))
 		return -EFBIG;
+	atomic_fetch_add(&f->gen, 1);
 	int err = pc_truncate(&f->pc, size);
 	if (err)
 		return err;
 	struct cowfs_setattr sa = {.mask = COWFS_SET_SIZE, .size = size};
-	return cowfs_setattr(f->pool, f->obj, &sa);
+	err = cowfs_setattr(f->pool, f->obj, &sa);
+	atomic_fetch_add(&f->gen, 1);
+	return err;
 }
 
 int cowfs_pc_fsync(struct cowfs_pcfile *f)

@@ -61,6 +61,7 @@
 #include <pagecache.h>
 #include <stdint.h>
 
+struct arc_buf;
 struct cowfs_pool;
 struct uio;
 
@@ -76,6 +77,15 @@ struct cowfs_pcfile {
 	uint64_t obj;
 	struct cowfs_pcset *set; /* or NULL */
 	struct list_node link;	 /* set->files */
+	/* The lend cursor (pc object's lock): the ARC buffer of the block the
+	 * last page was lent from, held, so the next pages of that block are
+	 * lent without walking the tree again. Valid while gen is what it
+	 * was when it was taken: every write, truncate and writeback bumps
+	 * gen. It pins at most one block per open file. */
+	_Atomic uint64_t gen;
+	struct arc_buf *cur_ab;
+	uint64_t cur_gen, cur_blkid, cur_size;
+	uint32_t cur_bs;
 };
 
 /* cowfs's counters (cumulative, except lent_now). */

@@ -305,6 +305,13 @@ START_TEST(test_write_read_fsync)
 	ck_assert_uint_eq(cowfs_pc_size(f), len + 15000);
 	ck_assert_int_eq(pcread(f, got, len + 20000, 0), (long)(len + 15000));
 	ck_assert(memcmp(got, want, len + 15000) == 0);
+	/* Dropped and read again (lent again where the block is committed,
+	 * the lend cursor never serving the old bytes of a written block). */
+	pc_evict(64 * MB);
+	ck_assert_uint_eq(pc_npages(&f->pc), 0);
+	memset(got, 0, len + 15000);
+	ck_assert_int_eq(pcread(f, got, len + 20000, 0), (long)(len + 15000));
+	ck_assert(memcmp(got, want, len + 15000) == 0);
 	/* Written through: in the pool's open group at once; committed by
 	 * fsync, there after a reopen. */
 	struct cowfs_attr a;
