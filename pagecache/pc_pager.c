@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <karst/kmem.h>
+#include <karst/thread.h>
 #include <vfs.h>
 
 static struct pc_object *area_obj(struct vm_area *a)
@@ -113,7 +114,18 @@ static void pager_unblock(void)
 		struct pc_break *b = list;
 		list = b->next;
 		struct pc_object *obj = b->pg->obj;
-		pc_unmap_all(b->pg);
+		/* Until only this reference is left: readers copying from
+		 * the page (pc_read) hold one briefly, and other faults may
+		 * map it again meanwhile; give them a turn. */
+		for (int tries = 0; tries < 100; tries++) {
+			pc_unmap_all(b->pg);
+			mutex_lock(&obj->lock);
+			bool idle = b->pg->refs == 1 || (pc_flags(b->pg) & PC_PG_REMOVED);
+			mutex_unlock(&obj->lock);
+			if (idle)
+				break;
+			thread_yield();
+		}
 		mutex_lock(&obj->lock);
 		pc_page_put(b->pg);
 		mutex_unlock(&obj->lock);

@@ -566,6 +566,85 @@ START_TEST(test_enospc)
 }
 END_TEST
 
+/* Lend breaks racing readers and eviction: one thread writes a counter
+ * through a shared mapping (each write after an eviction breaks a fresh
+ * lend), one reads the page with read(), one evicts; every value read is
+ * one the writer wrote (or the original), and nothing is lost at the end. */
+struct race {
+	struct tmach *m;
+	struct cowfs_pcfile *f;
+	uintptr_t va;
+	uint8_t orig;
+	_Atomic bool stop;
+	_Atomic int bad;
+};
+
+static void *race_reader(void *arg)
+{
+	struct race *r = arg;
+	uint8_t last = 0;
+	while (!atomic_load(&r->stop)) {
+		uint8_t b;
+		if (pcread(r->f, &b, 1, 5 * PG) != 1 || (b != r->orig && b < last))
+			atomic_fetch_add(&r->bad, 1);
+		if (b != r->orig)
+			last = b;
+	}
+	return NULL;
+}
+
+static void *race_evictor(void *arg)
+{
+	struct race *r = arg;
+	while (!atomic_load(&r->stop))
+		pc_evict(PG * 64);
+	return NULL;
+}
+
+START_TEST(test_break_races)
+{
+	mk(32 * MB, COWFS_COMP_OFF);
+	uint8_t *data;
+	size_t len = 16 * PG;
+	uint64_t obj = mkfile("r", len, 12, &data);
+	data[5 * PG] = 0;
+	ck_assert_int_eq(cowfs_write(pool, obj, 5 * PG, data + 5 * PG, 1), 1);
+	ck_assert_int_eq(cowfs_sync(pool), 0);
+	struct cowfs_pcfile *f;
+	ck_assert_int_eq(cowfs_pc_open(pool, obj, NULL, &f), 0);
+	struct tmach m;
+	tmach_init(&m);
+	struct race r = {.m = &m, .f = f, .orig = 0};
+	r.va = map_file(&m, f, len, MMU_READ | MMU_WRITE, VM_MAP_SHARED);
+	pthread_t t1, t2;
+	pthread_create(&t1, NULL, race_reader, &r);
+	pthread_create(&t2, NULL, race_evictor, &r);
+	struct pc_stats p0, p1;
+	pc_stats_get(&p0);
+	for (int i = 1; i <= 200; i++) {
+		uint8_t v;
+		ck_assert_int_eq(tmach_read(&m, r.va + 5 * PG, &v), 0);
+		ck_assert_uint_eq(v, (uint8_t)(i - 1));
+		ck_assert_int_eq(tmach_write(&m, r.va + 5 * PG, (uint8_t)i), 0);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	pc_stats_get(&p1);
+	ck_assert_int_eq(r.bad, 0);
+	ck_assert_uint_gt(p1.lends_broken, p0.lends_broken);
+	ck_assert_int_eq(vm_msync(&m.vs, (void *)r.va, len), 0);
+	ck_assert_int_eq(vm_munmap(&m.vs, (void *)r.va, len), 0);
+	tmach_destroy(&m);
+	ck_assert_int_eq(cowfs_pc_close(f), 0);
+	reopen();
+	uint8_t b;
+	ck_assert_int_eq(cowfs_read(pool, obj, 5 * PG, &b, 1), 1);
+	ck_assert_uint_eq(b, 200);
+	free(data);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cowfs_pc");
@@ -581,6 +660,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_write_fault_breaks_lend);
 	tcase_add_test(tc, test_truncate_mapped);
 	tcase_add_test(tc, test_enospc);
+	tcase_add_test(tc, test_break_races);
 	suite_add_tcase(s, tc);
 	return s;
 }
