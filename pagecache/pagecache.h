@@ -63,9 +63,11 @@
  *             accessed calls arc_buf_accessed() with arc_buf_hashkey().
  *             Lent read-only (ARC blocks are immutable): a write fault or
  *             write() gets PC_NO_LEND and a filled page of the cache's own,
- *             dirty, written back by writeback as a new block. (Not yet:
- *             a write fault on a lent page that is already mapped fails
- *             with EACCES; write() replaces an unmapped one by a copy.)
+ *             dirty, written back by writeback as a new block. A write
+ *             (write() or a write fault) to a lent page that is mapped
+ *             first unmaps it everywhere (a fault through the pager's
+ *             unblock and a retry), then replaces it by a copy
+ *             (lends_broken).
  *   virtio-fs lend pages of the DAX window (PC_LENT_WRITABLE when mounted
  *             read-write) or of its read cache; cookie = the chunk;
  *             unlend drops the chunk's use count; accessed feeds the
@@ -185,6 +187,13 @@ int pc_truncate(struct pc_object *obj, uint64_t size);
  */
 int pc_read(struct pc_object *obj, struct uio *uio);
 int pc_write(struct pc_object *obj, struct uio *uio);
+/* pc_write with flags. PC_WRITE_CLEAN: the owner already holds these
+ * bytes (a write-through filesystem wrote them first): the pages are
+ * updated but not marked dirty (a page already dirty stays dirty). Both
+ * break a read-only lent page that is mapped (unmapping it everywhere, so
+ * the mappings fault in the copy). */
+#define PC_WRITE_CLEAN 0x1
+int pc_write_flags(struct pc_object *obj, struct uio *uio, unsigned flags);
 /* Write back every dirty page; the first error, or 0. */
 int pc_fsync(struct pc_object *obj);
 
@@ -221,6 +230,7 @@ struct pc_stats {
 	uint64_t fills, lends, writebacks, evicted, refaults;
 	uint64_t hits, misses; /* lookups that found / did not find a page */
 	uint64_t fill_errors;
+	uint64_t lends_broken; /* read-only lent pages replaced by a copy to be written */
 	/* the access scanner */
 	uint64_t scan_passes, scan_scanned, scan_cleared, scan_accessed;
 	uint64_t scan_flushes;

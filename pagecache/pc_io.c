@@ -52,9 +52,31 @@ int pc_read(struct pc_object *obj, struct uio *uio)
 	return err;
 }
 
+/* A read-only lent page at index is mapped and about to be written by
+ * write(): unmap it everywhere (the mappings fault again and get the copy
+ * that pc_page_lookup then makes). obj->lock held; dropped meanwhile. */
+static void unmap_lent(struct pc_object *obj, uint64_t index)
+{
+	void *e = pc_index_get(obj, index);
+	if (!e || pc_is_shadow(e))
+		return;
+	struct pc_page *pg = e;
+	pc_page_get(pg);
+	mutex_unlock(&obj->lock);
+	pc_unmap_all(pg);
+	mutex_lock(&obj->lock);
+	pc_page_put(pg);
+}
+
 int pc_write(struct pc_object *obj, struct uio *uio)
 {
+	return pc_write_flags(obj, uio, 0);
+}
+
+int pc_write_flags(struct pc_object *obj, struct uio *uio, unsigned flags)
+{
 	int err = 0;
+	int busy = 0;
 	while (uio->uio_resid > 0) {
 		if (uio->uio_offset < 0) {
 			err = -EINVAL;
@@ -81,6 +103,13 @@ int pc_write(struct pc_object *obj, struct uio *uio)
 		} else {
 			err = pc_page_lookup(obj, index, true, true, &pg);
 		}
+		if (err == -EBUSY && busy++ < 64) {
+			/* lent and mapped (or being read): break the lend */
+			unmap_lent(obj, index);
+			mutex_unlock(&obj->lock);
+			continue;
+		}
+		busy = 0;
 		if (err) {
 			mutex_unlock(&obj->lock);
 			break;
@@ -89,7 +118,7 @@ int pc_write(struct pc_object *obj, struct uio *uio)
 		mutex_unlock(&obj->lock);
 		uiomove((char *)pg->data + poff, chunk, uio);
 		mutex_lock(&obj->lock);
-		if (obj->owner->ops->writeback)
+		if (obj->owner->ops->writeback && !(flags & PC_WRITE_CLEAN))
 			pc_page_set(pg, PC_PG_DIRTY);
 		if ((uint64_t)uio->uio_offset > obj->size)
 			obj->size = (uint64_t)uio->uio_offset;

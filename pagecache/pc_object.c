@@ -159,6 +159,14 @@ int pc_truncate(struct pc_object *obj, uint64_t size)
 		mutex_unlock(&obj->lock);
 		return 0;
 	}
+	/* A read-only lent page cannot have its tail zeroed (the frame is the
+	 * owner's, an ARC buffer): it goes like the pages past the end and
+	 * is filled again (zeros past the end) when next used. */
+	if (size & PAGE_MASK) {
+		void *e = pc_index_get(obj, size >> PAGE_SHIFT);
+		if (e && !pc_is_shadow(e) && !(pc_flags(e) & PC_PG_WRITABLE))
+			first = size >> PAGE_SHIFT;
+	}
 	/* Step 2: unmap what lies past the end. */
 	uint64_t i = first;
 	struct pc_page *pg;

@@ -252,6 +252,7 @@ static int break_lend(struct pc_object *obj, struct pc_page **pgp)
 		return e;
 	}
 	memcpy(pg->data, old->data, PAGE_SIZE);
+	PC_ADD(lends_broken, 1);
 	pc_page_remove(old, false);
 	void **slot = pc_index_slot(obj, pg->index, false, NULL);
 	*slot = pg;

@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <karst/kmem.h>
+#include <karst/thread.h>
 #include <vfs.h>
 
 static struct pc_object *area_obj(struct vm_area *a)
@@ -41,6 +42,96 @@ static struct pc_object *area_obj(struct vm_area *a)
 static uint64_t pc_index_of(uint64_t offset)
 {
 	return offset >> PAGE_SHIFT;
+}
+
+/*
+ * Breaking a lend under a write fault. A write to a read-only lent page
+ * (a cowfs ARC buffer) needs a copy of the cache's own, and every leaf
+ * mapping the lent page must go first (with its TLB entries), in every
+ * space. The fault runs with its space locked, and space locks come
+ * before obj->lock and never nest, so the fault cannot do it: it queues
+ * the page here (holding a page reference and a reference on the mapping,
+ * which keeps the vnode and so the object alive) and returns -EAGAIN; the
+ * VM drops the space's lock, calls pager_unblock, which unmaps the page
+ * everywhere, and retries the fault, which then finds the page unmapped
+ * and breaks the lend (pc_page_lookup's copy). Counted as lends_broken.
+ */
+struct pc_break {
+	struct pc_break *next;
+	struct pc_page *pg;
+	struct pc_map *map;
+};
+static struct mutex pc_break_lock;
+static struct pc_break *pc_breaks;
+static _Atomic bool pc_break_ready;
+
+static void break_init(void)
+{
+	static _Atomic int once;
+	if (atomic_exchange(&once, 1) == 0) {
+		mutex_init(&pc_break_lock, "pc_break");
+		atomic_store(&pc_break_ready, true);
+	}
+	while (!atomic_load(&pc_break_ready))
+		;
+}
+
+/* obj->lock held; pg is in the index. 0, or -ENOMEM. */
+static int break_queue(struct vm_area *a, struct pc_page *pg)
+{
+	struct pc_break *b = kmalloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	break_init();
+	pc_page_get(pg);
+	b->pg = pg;
+	b->map = a->obj;
+	atomic_fetch_add(&b->map->refs, 1);
+	mutex_lock(&pc_break_lock);
+	b->next = pc_breaks;
+	pc_breaks = b;
+	mutex_unlock(&pc_break_lock);
+	return 0;
+}
+
+static void map_release(struct pc_map *m)
+{
+	if (atomic_fetch_sub(&m->refs, 1) == 1) {
+		if (m->vp)
+			vnode_rele(m->vp);
+		kfree(m);
+	}
+}
+
+static void pager_unblock(void)
+{
+	break_init();
+	mutex_lock(&pc_break_lock);
+	struct pc_break *list = pc_breaks;
+	pc_breaks = NULL;
+	mutex_unlock(&pc_break_lock);
+	while (list) {
+		struct pc_break *b = list;
+		list = b->next;
+		struct pc_object *obj = b->pg->obj;
+		/* Until only this reference is left: readers copying from
+		 * the page (pc_read) hold one briefly, and other faults may
+		 * map it again meanwhile; give them a turn. */
+		for (int tries = 0; tries < 100; tries++) {
+			pc_unmap_all(b->pg);
+			mutex_lock(&obj->lock);
+			bool idle = b->pg->refs == 1 || (pc_flags(b->pg) & PC_PG_REMOVED);
+			mutex_unlock(&obj->lock);
+			if (idle)
+				break;
+			thread_yield();
+		}
+		mutex_lock(&obj->lock);
+		pc_page_put(b->pg);
+		mutex_unlock(&obj->lock);
+		map_release(b->map);
+		kfree(b);
+	}
 }
 
 static int pager_fault(struct vm_area *a, uint64_t offset, bool write, uint64_t *pa)
@@ -59,9 +150,12 @@ static int pager_fault(struct vm_area *a, uint64_t offset, bool write, uint64_t 
 			pc_page_set(pg, PC_PG_DIRTY);
 		*pa = pg->pa;
 	} else if (e == -EBUSY) {
-		/* A read-only lent page, mapped, being written: not yet
-		 * supported (the lend must be broken in every mapping). */
+		/* A read-only lent page, mapped (or being copied by a
+		 * reader), being written: unmap it everywhere, then retry. */
+		void *slot = pc_index_get(obj, pc_index_of(offset));
 		e = -EACCES;
+		if (slot && !pc_is_shadow(slot) && ((struct pc_map *)a->obj)->obj == obj)
+			e = break_queue(a, slot) ? -ENOMEM : -EAGAIN;
 	}
 	mutex_unlock(&obj->lock);
 	return e;
@@ -156,12 +250,7 @@ static void pager_area_dup(struct vm_area *a)
 
 static void pager_area_close(struct vm_area *a)
 {
-	struct pc_map *m = a->obj;
-	if (atomic_fetch_sub(&m->refs, 1) == 1) {
-		if (m->vp)
-			vnode_rele(m->vp);
-		kfree(m);
-	}
+	map_release(a->obj);
 }
 
 const struct vm_pager_ops pc_pager_ops = {
@@ -172,6 +261,7 @@ const struct vm_pager_ops pc_pager_ops = {
     .unmap = pager_unmap,
     .area_dup = pager_area_dup,
     .area_close = pager_area_close,
+    .unblock = pager_unblock,
 };
 
 unsigned pc_rmap_snapshot(struct pc_page *pg, struct pc_rmap_ref *out, unsigned max)

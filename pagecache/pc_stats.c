@@ -32,6 +32,7 @@ void pc_stats_get(struct pc_stats *st)
 	st->hits = LOAD(hits);
 	st->misses = LOAD(misses);
 	st->fill_errors = LOAD(fill_errors);
+	st->lends_broken = LOAD(lends_broken);
 	st->scan_passes = LOAD(scan_passes);
 	st->scan_scanned = LOAD(scan_scanned);
 	st->scan_cleared = LOAD(scan_cleared);
@@ -61,6 +62,7 @@ int pc_stats_format(char *buf, size_t size)
 	    {"fills", st.fills},
 	    {"fill_errors", st.fill_errors},
 	    {"lends", st.lends},
+	    {"lends_broken", st.lends_broken},
 	    {"writebacks", st.writebacks},
 	    {"evicted", st.evicted},
 	    {"refaults", st.refaults},

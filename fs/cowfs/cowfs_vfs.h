@@ -9,6 +9,7 @@
 #include <vfs.h>
 
 #include "cowfs.h"
+#include "cowfs_pc.h"
 
 /* One mounted pool. */
 struct cowfs_mount {
@@ -19,7 +20,8 @@ struct cowfs_mount {
 	uint64_t txg_ns; /* commit interval */
 	struct thread *syncer;
 	_Atomic bool stopping;
-	struct list_node link; /* in the list of mounted pools */
+	struct list_node link;	/* in the list of mounted pools */
+	struct cowfs_pcset pcs; /* open regular files (page cache) */
 };
 
 extern const struct vnode_ops cowfs_vnops;

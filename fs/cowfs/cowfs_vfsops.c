@@ -56,8 +56,12 @@ static void cowfs_syncer(void *arg)
 			thread_sleep_ns(100 * NSEC_PER_MSEC);
 			slept += 100 * NSEC_PER_MSEC;
 		}
-		if (!atomic_load(&cm->stopping))
+		if (!atomic_load(&cm->stopping)) {
+			/* Cached writes join the group first; a page that
+			 * cannot be written stays dirty and fsync reports it. */
+			(void)cowfs_pcset_flush(&cm->pcs);
 			(void)cowfs_sync(cm->pool);
+		}
 	}
 	thread_exit();
 }
@@ -113,6 +117,13 @@ static int cowfs_mount(struct mount *mp, const char *source, const char *data)
 	cm->dev.ops = &gdev_ops;
 	cm->dev.ctx = cp;
 	cm->dev.size = cp->provider->mediasize;
+	cowfs_pcset_init(&cm->pcs);
+	err = cowfs_pc_register();
+	if (err) {
+		g_close(cp);
+		kfree(cm);
+		return err;
+	}
 	char why[128];
 	struct cowfs_open_opts oo = {.rdonly = ro, .arc = arc_kernel()};
 	err = cowfs_open(&cm->dev, &oo, &cm->pool, why, sizeof(why));
@@ -149,7 +160,12 @@ static int cowfs_unmount(struct mount *mp)
 		atomic_store(&cm->stopping, true);
 		thread_join(cm->syncer);
 	}
-	int err = cowfs_close(cm->pool);
+	/* Every vnode is gone (the VFS checked the mount is not busy), so
+	 * their pages were written back when they were reclaimed. */
+	int err = cowfs_pcset_flush(&cm->pcs);
+	if (err)
+		printk("cowfs: %s: cached writes lost at unmount (%d)\n", cm->source, err);
+	err = cowfs_close(cm->pool);
 	if (err)
 		printk("cowfs: %s: last commit failed (%d)\n", cm->source, err);
 	g_close(cm->cp);
@@ -183,7 +199,9 @@ static int cowfs_statfs(struct mount *mp, struct vfs_statfs *sf)
 static int cowfs_vfs_sync(struct mount *mp)
 {
 	struct cowfs_mount *cm = mp->mnt_data;
-	return cowfs_sync(cm->pool);
+	int err = cowfs_pcset_flush(&cm->pcs);
+	int e2 = cowfs_sync(cm->pool);
+	return err ? err : e2;
 }
 
 void cowfs_foreach_mount(void (*fn)(void *arg, struct cowfs_mount *cm), void *arg)

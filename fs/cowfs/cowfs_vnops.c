@@ -4,6 +4,9 @@
  * (cowfs_obj_hold) from creation to reclaim, so an unlinked open file lives
  * until its last vnode goes. Data moves through a bounce buffer of at most
  * COWFS_VN_CHUNK bytes, since the core takes its pool mutex while it copies.
+ * Regular files are the exception: their vnode's v_data is a struct
+ * cowfs_pcfile and read, write, mmap, truncate and fsync go through the
+ * page cache (cowfs_pc.c), which lends ARC buffers instead of copying.
  *
  * Locking: the VFS's locks as vfs.h says; the core takes the pool's mutex
  * inside each call (lock order: mnt_ns_lock -> v_lock -> cowfs_pool).
@@ -30,12 +33,27 @@ int cowfs_vget(struct mount *mp, uint64_t obj, struct vnode **vpp)
 	err = vfs_vnode_get(mp, obj, a.mode, &cowfs_vnops, cm, vpp, &created);
 	if (!err && created) {
 		err = cowfs_obj_hold(cm->pool, obj);
+		struct cowfs_pcfile *f = NULL;
+		if (!err && a.type == COWFS_OT_FILE) {
+			err = cowfs_pc_open(cm->pool, obj, &cm->pcs, &f);
+			if (err)
+				cowfs_obj_release(cm->pool, obj);
+		}
 		if (err) {
 			(*vpp)->v_data = NULL;
 			vnode_rele(*vpp);
+		} else if (f) {
+			(*vpp)->v_data = f;
 		}
 	}
 	return err;
+}
+
+/* The page-cache file of a regular file's vnode, NULL for other types. */
+static struct cowfs_pcfile *vpcfile(struct vnode *vp)
+{
+	struct cowfs_mount *cm = vp->v_mount->mnt_data;
+	return vp->v_data && vp->v_data != cm ? vp->v_data : NULL;
 }
 
 static int cowfs_vop_lookup(struct vnode *dvp, const char *name, struct vnode **vpp)
@@ -138,6 +156,9 @@ static int cowfs_vop_read(struct vnode *vp, struct uio *uio, int ioflag)
 {
 	if (uio->uio_offset < 0)
 		return -EINVAL;
+	struct cowfs_pcfile *f = vpcfile(vp);
+	if (f)
+		return cowfs_pc_read(f, uio);
 	size_t cap = MIN(uio->uio_resid, (size_t)COWFS_VN_CHUNK);
 	if (cap == 0)
 		return 0;
@@ -165,6 +186,9 @@ static int cowfs_vop_read(struct vnode *vp, struct uio *uio, int ioflag)
 static int cowfs_vop_write(struct vnode *vp, struct uio *uio, int ioflag)
 {
 	struct cowfs_pool *p = vpool(vp);
+	struct cowfs_pcfile *f = vpcfile(vp);
+	if (f)
+		return cowfs_pc_write(f, uio, (ioflag & VFS_IO_APPEND) != 0);
 	if (ioflag & VFS_IO_APPEND) {
 		struct cowfs_attr a;
 		int err = cowfs_getattr(p, vp->v_ino, &a);
@@ -217,6 +241,9 @@ static int cowfs_vop_getattr(struct vnode *vp, struct vfs_stat *st)
 	st->st_mode = a.mode;
 	st->st_nlink = a.nlink;
 	st->st_size = a.size;
+	struct cowfs_pcfile *f = vpcfile(vp);
+	if (f)
+		st->st_size = cowfs_pc_size(f); /* writes not yet written back count */
 	st->st_blksize = a.blksz;
 	st->st_blocks = a.blocks;
 	st->st_atime_ns = a.atime;
@@ -231,13 +258,21 @@ static int cowfs_vop_setattr(struct vnode *vp, const struct vfs_setattr *sa)
 	    .mode = sa->mode, .size = sa->size, .mtime = sa->mtime_ns, .atime = sa->atime_ns};
 	if (sa->mask & VFS_SETATTR_MODE)
 		cs.mask |= COWFS_SET_MODE;
-	if (sa->mask & VFS_SETATTR_SIZE)
+	struct cowfs_pcfile *f = vpcfile(vp);
+	if ((sa->mask & VFS_SETATTR_SIZE) && f) {
+		/* The cache first (it unmaps and drops pages past the end),
+		 * then the pool. */
+		int err = cowfs_pc_truncate(f, sa->size);
+		if (err)
+			return err;
+	} else if (sa->mask & VFS_SETATTR_SIZE) {
 		cs.mask |= COWFS_SET_SIZE;
+	}
 	if (sa->mask & VFS_SETATTR_MTIME)
 		cs.mask |= COWFS_SET_MTIME;
 	if (sa->mask & VFS_SETATTR_ATIME)
 		cs.mask |= COWFS_SET_ATIME;
-	int err = cowfs_setattr(vpool(vp), vp->v_ino, &cs);
+	int err = cs.mask ? cowfs_setattr(vpool(vp), vp->v_ino, &cs) : 0;
 	if (!err && (sa->mask & VFS_SETATTR_MODE)) {
 		struct cowfs_attr a;
 		if (cowfs_getattr(vpool(vp), vp->v_ino, &a) == 0)
@@ -248,11 +283,23 @@ static int cowfs_vop_setattr(struct vnode *vp, const struct vfs_setattr *sa)
 
 static int cowfs_vop_fsync(struct vnode *vp)
 {
-	return cowfs_sync(vpool(vp));
+	struct cowfs_pcfile *f = vpcfile(vp);
+	return f ? cowfs_pc_fsync(f) : cowfs_sync(vpool(vp));
+}
+
+static int cowfs_vop_mmap(struct vnode *vp, struct vfs_mmap_req *req)
+{
+	struct cowfs_pcfile *f = vpcfile(vp);
+	if (!f)
+		return -ENODEV;
+	return pc_mmap_hook(vp, &f->pc, req);
 }
 
 static void cowfs_vop_reclaim(struct vnode *vp)
 {
+	struct cowfs_pcfile *f = vpcfile(vp);
+	if (f)
+		(void)cowfs_pc_close(f); /* a failure is logged there */
 	if (vp->v_data)
 		cowfs_obj_release(vpool(vp), vp->v_ino);
 	vp->v_data = NULL;
@@ -274,5 +321,6 @@ const struct vnode_ops cowfs_vnops = {
     .getattr = cowfs_vop_getattr,
     .setattr = cowfs_vop_setattr,
     .fsync = cowfs_vop_fsync,
+    .mmap = cowfs_vop_mmap,
     .reclaim = cowfs_vop_reclaim,
 };

@@ -492,7 +492,7 @@ static int fault_write_protected(struct vm_space *vs, struct vm_area *a, uintptr
 	return e;
 }
 
-int vm_fault(struct vm_space *vs, uintptr_t va, unsigned access)
+static int vm_fault_once(struct vm_space *vs, uintptr_t va, unsigned access, void (**unblock)(void))
 {
 	bool write = access == VM_ACCESS_WRITE;
 	uintptr_t p = va & ~(uintptr_t)PAGE_MASK;
@@ -520,9 +520,26 @@ int vm_fault(struct vm_space *vs, uintptr_t va, unsigned access)
 			vs->st.spurious++;
 			rc = 0;
 		}
+		if (rc == -EAGAIN)
+			*unblock = a->pager ? a->pager->unblock : NULL;
 	}
 	mutex_unlock(&vs->lock);
 	return rc;
+}
+
+int vm_fault(struct vm_space *vs, uintptr_t va, unsigned access)
+{
+	for (int tries = 0;; tries++) {
+		void (*unblock)(void) = NULL;
+		int rc = vm_fault_once(vs, va, access, &unblock);
+		if (rc != -EAGAIN)
+			return rc;
+		/* The pager's work runs with no space locked (it may lock
+		 * this space and others, one at a time); then try again. */
+		if (!unblock || tries >= 64)
+			return -EBUSY;
+		unblock();
+	}
 }
 
 void vm_space_stats(struct vm_space *vs, struct vm_fault_stats *st, uint64_t *resident)

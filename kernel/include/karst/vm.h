@@ -134,6 +134,13 @@ struct vm_pager_ops {
 	 * (area_dup); area_close runs when an area goes (munmap, destroy). */
 	void (*area_dup)(struct vm_area *area);
 	void (*area_close)(struct vm_area *area);
+	/* Optional. fault (or its write notification) returned -EAGAIN: the
+	 * pager needs work done without any space locked (unmapping its
+	 * page from every space, as the page cache does to break a lend
+	 * when a mapped page is written). vm_fault drops the space's lock,
+	 * calls unblock, and retries the fault (a bounded number of times;
+	 * then the fault fails with -EBUSY). */
+	void (*unblock)(void);
 };
 
 struct vm_space;

@@ -1,0 +1,133 @@
+/*
+ * In-kernel tests of cowfs files in the page cache (fs/cowfs/cowfs_pc.c),
+ * on a GEOM memory disk made inside the test: a mapping of a cowfs file
+ * reads what read() reads, its pages lent from the ARC (no copy); a shared
+ * write + msync survives an unmount and mount; a private write does not;
+ * write() over a mapped lent page is seen through the mapping; a write
+ * fault on a mapped lent page breaks the lend.
+ */
+#include <errno.h>
+#include <geom.h>
+#include <karst/kmem.h>
+#include <karst/ktest.h>
+#include <pagecache.h>
+#include <string.h>
+#include <vfs.h>
+
+#include "cowfs.h"
+#include "cowfs_pc.h"
+
+static int pcmd_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	return g_read_data(ctx, off, buf, len);
+}
+static int pcmd_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+	return g_write_data(ctx, off, buf, len);
+}
+static int pcmd_flush(void *ctx)
+{
+	return g_flush(ctx);
+}
+static const struct cowfs_dev_ops pcmd_ops = {pcmd_read, pcmd_write, pcmd_flush};
+
+static int pc_make_pool(const char *name, uint64_t size)
+{
+	int err = g_md_create(name, size, 512, NULL, 0);
+	if (err)
+		return err;
+	g_waitidle();
+	struct g_consumer *cp;
+	err = g_open(name, 1, 1, 1, NULL, NULL, &cp);
+	if (err)
+		return err;
+	struct cowfs_dev dev = {&pcmd_ops, cp, size};
+	struct cowfs_mkfs_opts o = {.comp = COWFS_COMP_OFF, .time = 1};
+	char why[96];
+	err = cowfs_mkfs(&dev, &o, why, sizeof(why));
+	g_close(cp);
+	return err;
+}
+
+static uint64_t sum(const uint8_t *p, size_t n)
+{
+	uint64_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s = s * 31 + p[i];
+	return s;
+}
+
+#define CPC_LEN (300u << 10)
+
+KTEST(cowfs_mmap)
+{
+	KT_ASSERT(pc_make_pool("cwmd3", 16 << 20) == 0);
+	vfs_mkdir("/cwm", 0755);
+	KT_ASSERT(vfs_mount("/dev/cwmd3", "/cwm", "cowfs", 0, "txg=1") == 0);
+	uint8_t *buf = kmalloc(CPC_LEN), *back = kmalloc(CPC_LEN);
+	KT_ASSERT(buf && back);
+	for (size_t i = 0; i < CPC_LEN; i++)
+		buf[i] = (uint8_t)(i * 13 + (i >> 12));
+	int fd = vfs_open("/cwm/f", O_CREAT | O_RDWR, 0644);
+	KT_ASSERT(fd >= 0);
+	KT_EXPECT(vfs_write(fd, buf, CPC_LEN) == (long)CPC_LEN);
+	KT_EXPECT(vfs_close(fd) == 0);
+	/* Mount again: the blocks are committed, the ARC of this open cold. */
+	KT_EXPECT(vfs_umount("/cwm") == 0);
+	KT_ASSERT(vfs_mount("/dev/cwmd3", "/cwm", "cowfs", 0, "txg=1") == 0);
+
+	struct cowfs_pc_stats s0, s1;
+	cowfs_pc_stats_get(&s0);
+	fd = vfs_open("/cwm/f", O_RDWR, 0);
+	KT_ASSERT(fd >= 0);
+	KT_EXPECT(vfs_read(fd, back, CPC_LEN) == (long)CPC_LEN);
+	KT_EXPECT(!memcmp(back, buf, CPC_LEN));
+	cowfs_pc_stats_get(&s1);
+	KT_EXPECT(s1.lends - s0.lends >= 64); /* ARC buffers, no copy */
+	uint8_t *m = NULL;
+	KT_ASSERT(pc_mmap(fd, CPC_LEN, VFS_PROT_READ, VFS_MAP_SHARED, 0, (void **)&m) == 0);
+	KT_EXPECT(sum(m, CPC_LEN) == sum(buf, CPC_LEN));
+	KT_EXPECT(pc_munmap(m, CPC_LEN) == 0);
+
+	/* Shared write + msync; a private write nobody sees. */
+	uint8_t *w = NULL, *pv = NULL;
+	KT_ASSERT(pc_mmap(fd, CPC_LEN, VFS_PROT_READ | VFS_PROT_WRITE, VFS_MAP_SHARED, 0,
+			  (void **)&w) == 0);
+	KT_ASSERT(pc_mmap(fd, CPC_LEN, VFS_PROT_READ | VFS_PROT_WRITE, VFS_MAP_PRIVATE, 0,
+			  (void **)&pv) == 0);
+	memcpy(w + 10 * 4096 + 5, "shared", 6);
+	memcpy(buf + 10 * 4096 + 5, "shared", 6);
+	pv[20 * 4096] = 'p';
+	KT_EXPECT(pc_msync(w, CPC_LEN) == 0);
+	/* write() over a page the shared mapping has read (lent, mapped). */
+	KT_EXPECT(w[30 * 4096] == buf[30 * 4096]);
+	KT_EXPECT(vfs_pwrite(fd, "W", 1, 30 * 4096) == 1);
+	buf[30 * 4096] = 'W';
+	KT_EXPECT(w[30 * 4096] == 'W');
+	/* A write fault on a mapped lent page: the lend is broken (unmapped,
+	 * copied), the ARC's bytes untouched. */
+	KT_EXPECT(w[40 * 4096] == buf[40 * 4096] && pv[40 * 4096] == buf[40 * 4096]);
+	struct pc_stats p0, p1;
+	pc_stats_get(&p0);
+	w[40 * 4096] = 'F';
+	buf[40 * 4096] = 'F';
+	pc_stats_get(&p1);
+	KT_EXPECT(p1.lends_broken - p0.lends_broken == 1);
+	KT_EXPECT(pc_msync(w, CPC_LEN) == 0);
+	KT_EXPECT(pc_munmap(w, CPC_LEN) == 0);
+	KT_EXPECT(pc_munmap(pv, CPC_LEN) == 0);
+	KT_EXPECT(vfs_close(fd) == 0);
+	KT_EXPECT(vfs_umount("/cwm") == 0);
+
+	KT_ASSERT(vfs_mount("/dev/cwmd3", "/cwm", "cowfs", 0, NULL) == 0);
+	fd = vfs_open("/cwm/f", O_RDONLY, 0);
+	KT_ASSERT(fd >= 0);
+	memset(back, 0, CPC_LEN);
+	KT_EXPECT(vfs_read(fd, back, CPC_LEN) == (long)CPC_LEN);
+	KT_EXPECT(!memcmp(back, buf, CPC_LEN));
+	KT_EXPECT(vfs_close(fd) == 0);
+	KT_EXPECT(vfs_umount("/cwm") == 0);
+	kfree(buf);
+	kfree(back);
+	KT_EXPECT(g_md_destroy("cwmd3", false) == 0);
+}
