@@ -29,6 +29,7 @@
 #include "virtiofs.h"
 
 #include <errno.h>
+#include <karst/arch.h>
 #include <karst/kmem.h>
 #include <karst/pci.h>
 #include <karst/printk.h>
@@ -265,6 +266,31 @@ static int vfsd_setup_queues(struct vfsd *d)
 	return 0;
 }
 
+/*
+ * Map the DAX window (shmid 0) for the kernel. It is host memory behind a
+ * prefetchable BAR. x86_64: write-back in the direct map, as Linux's
+ * memremap of it (a window in the 32-bit PCI hole stays as boot mapped it,
+ * uncached by the firmware's MTRRs). aarch64: Device-nGnRnE through
+ * arch_map_mmio, the only mapping of the 64-bit PCI window karst has:
+ * correct but strict, so copies out of it use aligned loads only
+ * (conn->window_device).
+ */
+static void vfsd_map_window(struct virtiofs_conn *conn)
+{
+#if defined(__x86_64__)
+	if (conn->window_pa + conn->window_len <= (4ULL << 30) ||
+	    arch_map_ram(conn->window_pa, conn->window_len) == 0)
+		conn->window_va = phys_to_virt(conn->window_pa);
+	conn->window_device = false;
+#else
+	conn->window_va = arch_map_mmio(conn->window_pa, conn->window_len);
+	conn->window_device = true;
+#endif
+	if (!conn->window_va)
+		printk("virtio-fs '%s': DAX window at %#lx not mappable: not used\n", conn->tag,
+		       (unsigned long)conn->window_pa);
+}
+
 static int vfsd_probe(struct pci_dev *pd)
 {
 	struct vfsd *d = kzalloc(sizeof(*d));
@@ -310,6 +336,8 @@ static int vfsd_probe(struct pci_dev *pd)
 	d->conn.max_transfer = VFSD_MAX_XFER;
 	if (vpci_shm(d->v, 0, &d->conn.window_pa, &d->conn.window_len) != 0)
 		d->conn.window_pa = d->conn.window_len = 0;
+	else
+		vfsd_map_window(&d->conn);
 	vpci_driver_ok(d->v, d->name);
 	for (unsigned i = 0; i <= d->nrq; i++)
 		vpci_set_timeout(d->v, i, VFSD_TIMEOUT_NS, vfsd_timeout);

@@ -121,12 +121,13 @@ static int virtiofs_unmount(struct mount *mp)
 	struct virtiofs_conn *conn = m->conn;
 	mutex_lock(&conn->lock);
 	if (--conn->mounts == 0 && conn->inited) {
+		/* Every mapping goes before the session does. */
+		virtiofs_window_destroy(conn);
 		struct fuse_call c = {.opcode = FUSE_DESTROY};
 		int e = virtiofs_call(conn, &c);
 		if (e && e != -EIO)
 			printk("virtiofs '%s': FUSE_DESTROY: %s\n", conn->tag, vfs_errname(e));
 		conn->inited = false; /* the next mount starts a new session */
-		virtiofs_window_destroy(conn);
 	}
 	mutex_unlock(&conn->lock);
 	kfree(m);

@@ -307,8 +307,12 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 	while (!e && uio->uio_resid > 0) {
 		uint32_t want = (uint32_t)MIN((size_t)chunk, uio->uio_resid);
 		if (conn->dax) {
-			long got = dax_read(conn->dax, vfsn_of(vp)->nodeid, fh,
-					    (uint64_t)uio->uio_offset, buf, want);
+			struct vfsn *n = vfsn_of(vp);
+			mutex_lock(&n->lock);
+			uint64_t size = n->attr.size;
+			mutex_unlock(&n->lock);
+			long got = dax_read_sized(conn->dax, n->nodeid, fh, size,
+						  (uint64_t)uio->uio_offset, buf, want);
 			if (got >= 0) {
 				uiomove(buf, (size_t)got, uio);
 				if ((uint32_t)got < want)

@@ -52,8 +52,8 @@ static uint64_t file_size_of(uint64_t nodeid)
 }
 
 /* The counting back end: a file is as long as its node id says. */
-static int sim_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t foff, uint64_t moff,
-		   uint64_t len, uint64_t *valid)
+static int sim_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		   uint64_t moff, uint64_t len, uint64_t *valid)
 {
 	uint64_t size = file_size_of(nodeid);
 	if (!size)
