@@ -98,6 +98,9 @@ struct virtiofs_conn {
 	_Atomic uint64_t lookups_counted;   /* lookups the host counted (LOOKUP, READDIRPLUS) */
 	_Atomic uint64_t lookups_forgotten; /* ... and given back: equal when nothing is held */
 	_Atomic uint64_t bad_replies;
+	/* mmap: pages lent from window chunks, filled (copied), and lent
+	 * pages the access scanner saw used (chunk heat). */
+	_Atomic uint64_t pages_lent, pages_filled, pages_accessed;
 	/* The window (dax_dev.c over the device's, else dax_guest.c in guest
 	 * memory), or NULL; made at the first mount. */
 	struct dax_mgr *dax;

@@ -83,6 +83,9 @@ static int virtiofs_mount(struct mount *mp, const char *source, const char *data
 		       tags);
 		return -ENOENT;
 	}
+	e = pc_owner_register(&virtiofs_pc_owner); /* idempotent */
+	if (e)
+		return e;
 	struct vfsm *m = kzalloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -162,6 +165,7 @@ static int virtiofs_root(struct mount *mp, struct vnode **vpp)
 	}
 	if (!e) {
 		n->nodeid = FUSE_ROOT_ID;
+		n->conn = conn;
 		atomic_init(&n->nlookup, 0); /* the root is never looked up nor forgotten */
 		mutex_init(&n->lock, "virtiofs_node");
 		n->attr = ao->attr;

@@ -95,13 +95,22 @@ int virtiofs_vget(struct mount *mp, const struct fuse_entry_out *eo, struct vnod
 		return -ENOMEM;
 	}
 	n->nodeid = eo->nodeid;
+	n->conn = conn;
 	atomic_init(&n->nlookup, root ? 0 : 1);
 	mutex_init(&n->lock, "virtiofs_node");
 	n->attr = eo->attr;
 	n->attr_expire = virtiofs_expiry(eo->attr_valid, eo->attr_valid_nsec);
 	bool created;
 	struct vnode *vp;
+	/* Regular files are page-cache objects (mmap). */
+	if (S_ISREG(mode) && pc_object_init(&n->pc, &virtiofs_pc_owner, n, eo->attr.size) == 0)
+		n->pc_ready = true;
 	int e = vfs_vnode_get(mp, eo->attr.ino, mode, &virtiofs_vnops, n, &vp, &created);
+	if (e || !created) {
+		if (n->pc_ready)
+			pc_object_destroy(&n->pc);
+		n->pc_ready = false;
+	}
 	if (e) {
 		kfree(n);
 		if (!root)
@@ -349,6 +358,24 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 	return e;
 }
 
+/* mmap: through the page cache (virtiofs_pc.c), pages read with a FUSE
+ * handle of the node's own, since the mapping outlives the descriptor. */
+static int virtiofs_mmap(struct vnode *vp, struct vfs_mmap_req *req)
+{
+	struct vfsn *n = vfsn_of(vp);
+	if (vp->v_type != VREG || !n->pc_ready)
+		return -ENODEV;
+	int e = 0;
+	mutex_lock(&n->lock);
+	if (!atomic_load(&n->map_open)) {
+		e = fuse_open(vp, FUSE_OPEN, &n->map_fh);
+		if (!e)
+			atomic_store(&n->map_open, true);
+	}
+	mutex_unlock(&n->lock);
+	return e ? e : pc_mmap_hook(vp, &n->pc, req);
+}
+
 static int virtiofs_readlink(struct vnode *vp, struct uio *uio)
 {
 	char *buf = kmalloc(KARST_PATH_MAX);
@@ -521,6 +548,10 @@ static void virtiofs_reclaim(struct vnode *vp)
 	struct virtiofs_conn *conn = conn_of(vp);
 	if (n->dir_open)
 		fuse_release(vp, FUSE_RELEASEDIR, n->dir_fh);
+	if (n->pc_ready)
+		pc_object_destroy(&n->pc); /* no mapping is left: it would hold the vnode */
+	if (atomic_load(&n->map_open))
+		fuse_release(vp, FUSE_RELEASE, n->map_fh);
 	if (conn->dax && vp->v_type == VREG)
 		dax_invalidate(conn->dax, n->nodeid); /* the node id may name another file next */
 	uint64_t nl = atomic_load(&n->nlookup);
@@ -586,5 +617,6 @@ const struct vnode_ops virtiofs_vnops = {
     .fsync = ro_fsync,
     .open = virtiofs_open,
     .close = virtiofs_close,
+    .mmap = virtiofs_mmap,
     .reclaim = virtiofs_reclaim,
 };

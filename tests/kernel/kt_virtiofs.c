@@ -11,6 +11,10 @@
  * virtiofs_tree_misc    symlinks, sizes, EOF, statfs against the host's,
  *                       EROFS for every change, attribute timeouts, and
  *                       after unmount every host lookup given back
+ * virtiofs_mmap         files mapped through the page cache (pages lent
+ *                       from window chunks, pinned while held, or filled):
+ *                       XXH64 of each mapping against the host's xxhsum;
+ *                       the scanner's reports warm the chunks
  * virtiofs_killed       (manual) reads while run-ktests kills virtiofsd:
  *                       EIO in bounded time, the kernel stays up
  */
@@ -21,9 +25,17 @@
 #include <karst/shell.h>
 #include <karst/thread.h>
 #include <karst/time.h>
+#include <pagecache.h>
 #include <string.h>
 #include <vfs.h>
 #include <virtiofs.h>
+
+#include "dax.h"
+
+/* xxhash's C11 static assertions would pull in <assert.h>. */
+#define XXH_STATIC_ASSERT(c) _Static_assert((c), #c)
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #define KTAG "ktree"
 #define KMNT "/vt"
@@ -361,6 +373,122 @@ KTEST(virtiofs_tree_misc)
 	KT_EXPECT(op_requests(conn, FUSE_INIT) == inits + 1);
 	KT_EXPECT(vfs_stat(KMNT "/hello", &st) == 0);
 	KT_EXPECT(vfs_umount(KMNT) == 0);
+	KT_EXPECT(atomic_load(&conn->lookups_counted) == atomic_load(&conn->lookups_forgotten));
+}
+
+/* Map path (size bytes) shared read-only, hash the mapping with XXH64 and
+ * compare with the host's hex; 0 or why not. *us gets the map+hash time. */
+static int mmap_hash(const char *path, uint64_t size, const char *want, bool priv, uint64_t *us)
+{
+	int fd = vfs_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	void *p = NULL;
+	uint64_t t0 = time_ns();
+	int e = pc_mmap(fd, size, VFS_PROT_READ, priv ? VFS_MAP_PRIVATE : VFS_MAP_SHARED, 0, &p);
+	if (!e) {
+		char hex[17];
+		ksnprintf(hex, sizeof(hex), "%016llx", (unsigned long long)XXH64(p, size, 0));
+		if (us)
+			*us = (time_ns() - t0) / 1000;
+		if (strcmp(hex, want) != 0) {
+			printk("    %s: mapping hashes to %s, the host's xxhsum says %s\n", path,
+			       hex, want);
+			e = -EIO;
+		}
+		pc_munmap(p, size);
+	}
+	vfs_close(fd);
+	return e;
+}
+
+KTEST(virtiofs_mmap)
+{
+	if (!have_tree())
+		return;
+	struct virtiofs_conn *conn = virtiofs_conn_find(KTAG);
+	KT_ASSERT(mount_tree() == 0);
+	KT_ASSERT(conn->dax != NULL);
+	size_t mlen = 0;
+	char *man = slurp(KMNT "/MANIFEST.xxh", &mlen);
+	KT_ASSERT(man != NULL);
+	uint64_t lent0 = atomic_load(&conn->pages_lent), filled0 = atomic_load(&conn->pages_filled);
+	unsigned files = 0;
+	static char path[300];
+	/* Every file of sizes/ (around pages and chunks), a small one, and
+	 * large.bin (24 MiB: more than the half of the 32 MiB window that may
+	 * be lent, so both lent and filled pages), shared; s4097 also private. */
+	for (char *line = man; *line;) {
+		char *nl = strchr(line, '\n');
+		KT_ASSERT(nl != NULL);
+		*nl = '\0';
+		char *name = strstr(line, "  ./");
+		KT_ASSERT(name != NULL);
+		*name = '\0';
+		name += 4;
+		const char *want = line;
+		line = nl + 1;
+		bool large = !strcmp(name, "large.bin");
+		if (strncmp(name, "sizes/", 6) && strcmp(name, "d0/d1/mid") && !large)
+			continue;
+		ksnprintf(path, sizeof(path), KMNT "/%s", name);
+		struct vfs_stat st;
+		KT_ASSERT(vfs_stat(path, &st) == 0 && st.st_size > 0);
+		uint64_t us = 0;
+		KT_EXPECT(mmap_hash(path, st.st_size, want, false, &us) == 0);
+		if (!strcmp(name, "sizes/s4097"))
+			KT_EXPECT(mmap_hash(path, st.st_size, want, true, NULL) == 0);
+		if (large) {
+			printk("    large.bin mapped and hashed in %lu ms (%lu MB/s), %u chunks "
+			       "pinned by its pages\n",
+			       (unsigned long)(us / 1000),
+			       (unsigned long)(st.st_size / (us ? us : 1)), dax_pinned(conn->dax));
+			/* Half the window at most is lent: reads keep the rest. */
+			KT_EXPECT(dax_pinned(conn->dax) > 0);
+			KT_EXPECT(dax_pinned(conn->dax) * 2 <= conn->dax->nchunks);
+			/* Again, through the pages the cache holds now. */
+			KT_EXPECT(mmap_hash(path, st.st_size, want, false, NULL) == 0);
+		}
+		files++;
+	}
+	kfree(man);
+	uint64_t lent = atomic_load(&conn->pages_lent) - lent0,
+		 filled = atomic_load(&conn->pages_filled) - filled0;
+	printk("    %u files mapped, all as the host's xxhsum: %lu pages lent from the window, "
+	       "%lu filled\n",
+	       files, (unsigned long)lent, (unsigned long)filled);
+	KT_EXPECT(files == 11);
+	KT_EXPECT(lent > 0 && filled > 0);
+
+	/* Writable shared mappings of a read-only file are refused. */
+	int fd = vfs_open(KMNT "/hello", O_RDONLY, 0);
+	void *p = NULL;
+	KT_EXPECT(fd >= 0 && pc_mmap(fd, 20, VFS_PROT_READ | VFS_PROT_WRITE, VFS_MAP_SHARED, 0,
+				     &p) == -EACCES);
+	/* A mapping in use: the scanner reports its lent pages as chunk heat. */
+	vfs_close(fd);
+	const size_t large = 24 << 20;
+	fd = vfs_open(KMNT "/large.bin", O_RDONLY, 0);
+	KT_ASSERT(fd >= 0);
+	KT_ASSERT(pc_mmap(fd, large, VFS_PROT_READ, VFS_MAP_SHARED, 0, &p) == 0);
+	volatile const uint8_t *b = p;
+	uint32_t sum = 0;
+	pc_scan_pass(0); /* clear what the first touches set */
+	uint64_t acc0 = atomic_load(&conn->pages_accessed);
+	for (size_t off = 0; off < large; off += PAGE_SIZE)
+		sum += b[off];
+	pc_scan_pass(0);
+	uint64_t acc = atomic_load(&conn->pages_accessed) - acc0;
+	printk("    scanner: %lu lent pages of a mapping in use reported to their chunks (%u)\n",
+	       (unsigned long)acc, sum);
+	KT_EXPECT(acc > 0);
+	pc_munmap(p, large);
+	vfs_close(fd);
+
+	/* Unmount gives every lent page back (the chunks are unpinned) and
+	 * every host lookup. */
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+	KT_EXPECT(conn->dax == NULL);
 	KT_EXPECT(atomic_load(&conn->lookups_counted) == atomic_load(&conn->lookups_forgotten));
 }
 
