@@ -8,6 +8,9 @@
  * their directory: when a directory vnode is reclaimed its entries (listed
  * on dvp->v_ncsrc) go with it. "." and ".." are never cached (lookup
  * answers them), and mounts flagged VFS_MNTK_NONAMECACHE are never entered.
+ * On mounts flagged VFS_MNTK_NCTTL (names change on a host) positive
+ * entries expire mnt_nc_ttl_ns after they were entered (an expired entry
+ * found by a lookup is dropped: a miss) and negative ones are not kept.
  *
  * Consistency: entries are entered by lookups that hold the directory's
  * mnt_ns_lock shared, and removed by namespace changes (create, unlink,
@@ -21,6 +24,7 @@
  */
 #include "vfs_impl.h"
 
+#include <karst/time.h>
 #include <string.h>
 
 #define VFS_NC_HASH 4096
@@ -32,6 +36,7 @@ struct vfs_ncentry {
 	struct list_node src;  /* in dvp->v_ncsrc */
 	struct vnode *dvp;
 	struct vnode *vp; /* referenced; NULL: negative entry */
+	uint64_t expire;  /* time_ns it lapses at (VFS_MNTK_NCTTL), else UINT64_MAX */
 	uint32_t h;
 	uint16_t namelen;
 	char name[];
@@ -99,8 +104,15 @@ int vfs_nc_lookup(struct vnode *dvp, const char *name, struct vnode **vpp)
 	uint32_t h = nc_hash(dvp, name, len);
 	int r = -1;
 
+	uint64_t now = (dvp->v_mount->mnt_kflags & VFS_MNTK_NCTTL) ? time_ns() : 0;
+	struct list_node dead = LIST_HEAD_INIT(dead);
+
 	spin_lock(&vfs_nc_lock);
 	struct vfs_ncentry *e = nc_find(dvp, name, len, h);
+	if (e && now >= e->expire) {
+		nc_unlink(e, &dead); /* lapsed: ask the filesystem again */
+		e = NULL;
+	}
 	if (e) {
 		list_del(&e->lru);
 		list_add(&vfs_nc_lru, &e->lru);
@@ -117,6 +129,7 @@ int vfs_nc_lookup(struct vnode *dvp, const char *name, struct vnode **vpp)
 		vfs_nc_st.misses++;
 	}
 	spin_unlock(&vfs_nc_lock);
+	nc_free_dead(&dead);
 	return r;
 }
 
@@ -125,13 +138,22 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 	size_t len = strlen(name);
 	struct list_node dead = LIST_HEAD_INIT(dead);
 
+	uint64_t expire = UINT64_MAX;
 	if (dvp->v_mount->mnt_kflags & VFS_MNTK_NONAMECACHE)
 		return;
+	if (dvp->v_mount->mnt_kflags & VFS_MNTK_NCTTL) {
+		uint64_t ttl = atomic_load(&dvp->v_mount->mnt_nc_ttl_ns);
+		if (!vp || ttl == 0)
+			return;
+		uint64_t now = time_ns();
+		expire = ttl > UINT64_MAX - now ? UINT64_MAX : now + ttl;
+	}
 	struct vfs_ncentry *ne = kmalloc(sizeof(*ne) + len + 1);
 	if (!ne)
 		return; /* a cache may forget */
 	ne->dvp = dvp;
 	ne->vp = vp;
+	ne->expire = expire;
 	ne->h = nc_hash(dvp, name, len);
 	ne->namelen = (uint16_t)len;
 	memcpy(ne->name, name, len + 1);

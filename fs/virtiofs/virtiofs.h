@@ -101,6 +101,7 @@ struct virtiofs_conn {
 	/* mmap: pages lent from window chunks, filled (copied), and lent
 	 * pages the access scanner saw used (chunk heat). */
 	_Atomic uint64_t pages_lent, pages_filled, pages_accessed;
+	_Atomic uint64_t host_changes; /* files seen changed on the host (size/mtime) */
 	/* The window (dax_dev.c over the device's, else dax_guest.c in guest
 	 * memory), or NULL; made at the first mount. */
 	struct dax_mgr *dax;

@@ -43,6 +43,7 @@ struct vfsn {
 	/* Regular files: the page cache's object (mmap), and the FUSE handle
 	 * its pages are read with, opened by the first mmap (map_open). */
 	bool pc_ready;
+	bool pages_stale; /* changed on the host: drop the pages (n->lock) */
 	_Atomic bool map_open;
 	uint64_t map_fh;
 	struct pc_object pc;

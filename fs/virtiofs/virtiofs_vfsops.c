@@ -114,6 +114,10 @@ static int virtiofs_mount(struct mount *mp, const char *source, const char *data
 		return e;
 	}
 	mp->mnt_flags |= VFS_MNT_RDONLY;
+	/* Names change on the host: the VFS keeps them for the entry timeout
+	 * only (set by each LOOKUP; nothing until the first). */
+	mp->mnt_kflags |= VFS_MNTK_NCTTL;
+	atomic_store(&mp->mnt_nc_ttl_ns, 0);
 	mp->mnt_data = m;
 	return 0;
 }

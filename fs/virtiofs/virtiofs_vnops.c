@@ -133,6 +133,16 @@ int virtiofs_vget(struct mount *mp, const struct fuse_entry_out *eo, struct vnod
 		if (!root)
 			atomic_fetch_add(&old->nlookup, 1);
 		mutex_lock(&old->lock);
+		if (S_ISREG(mode) &&
+		    (eo->attr.size != old->attr.size || eo->attr.mtime != old->attr.mtime ||
+		     eo->attr.mtimensec != old->attr.mtimensec)) {
+			/* Changed on the host (seen by a new LOOKUP): as in
+			 * attr_refresh; the pages go at the next revalidate. */
+			if (conn->dax)
+				dax_invalidate(conn->dax, old->nodeid);
+			old->pages_stale = true;
+			atomic_fetch_add(&conn->host_changes, 1);
+		}
 		old->attr = eo->attr;
 		old->attr_expire = virtiofs_expiry(eo->attr_valid, eo->attr_valid_nsec);
 		mutex_unlock(&old->lock);
@@ -161,8 +171,16 @@ static int virtiofs_lookup(struct vnode *dvp, const char *name, struct vnode **v
 	    .out_min = sizeof(*eo),
 	};
 	int e = virtiofs_call(conn, &c);
-	if (!e)
+	if (!e) {
+		/* The VFS keeps the name as long as the host says it may
+		 * (entry_valid; virtiofsd gives one value for all). */
+		uint64_t ttl =
+		    eo->entry_valid >= UINT64_MAX / 1000000000ULL - 1
+			? UINT64_MAX
+			: eo->entry_valid * 1000000000ULL + MIN(eo->entry_valid_nsec, 999999999U);
+		atomic_store(&dvp->v_mount->mnt_nc_ttl_ns, ttl);
 		e = virtiofs_vget(dvp->v_mount, eo, vpp);
+	}
 	kfree(eo);
 	return e;
 }
@@ -192,11 +210,16 @@ static int attr_refresh(struct vnode *vp, struct vfsn *n)
 		if ((mode & S_IFMT) != (vnode_mode(vp) & S_IFMT)) {
 			e = -ESTALE; /* the host replaced the file by another type */
 		} else {
-			if (conn_of(vp)->dax &&
+			if (vp->v_type == VREG &&
 			    (ao->attr.size != n->attr.size || ao->attr.mtime != n->attr.mtime ||
-			     ao->attr.mtimensec != n->attr.mtimensec))
-				dax_invalidate(conn_of(vp)->dax,
-					       n->nodeid); /* changed on the host */
+			     ao->attr.mtimensec != n->attr.mtimensec)) {
+				/* Changed on the host: its chunks go now, its
+				 * pages once n->lock is dropped (revalidate). */
+				if (conn_of(vp)->dax)
+					dax_invalidate(conn_of(vp)->dax, n->nodeid);
+				n->pages_stale = true;
+				atomic_fetch_add(&conn_of(vp)->host_changes, 1);
+			}
 			n->attr = ao->attr;
 			n->attr_expire = virtiofs_expiry(ao->attr_valid, ao->attr_valid_nsec);
 			if (mode != vnode_mode(vp))
@@ -204,6 +227,30 @@ static int attr_refresh(struct vnode *vp, struct vfsn *n)
 		}
 	}
 	kfree(ao);
+	return e;
+}
+
+/*
+ * Fetch the attributes when their timeout ran out and, when the host
+ * changed the file's size or mtime, drop its window chunks and its pages
+ * (mappings fault them in again; the object's size only grows, so a
+ * mapping past a new, smaller end reads zeros, not a fault). Takes
+ * n->lock; the pages are dropped after it, as the page cache's lock comes
+ * first. *size gets the file's size.
+ */
+static int revalidate(struct vnode *vp, uint64_t *size)
+{
+	struct vfsn *n = vfsn_of(vp);
+	mutex_lock(&n->lock);
+	int e = attr_refresh(vp, n);
+	bool stale = n->pages_stale;
+	n->pages_stale = false;
+	uint64_t sz = n->attr.size;
+	mutex_unlock(&n->lock);
+	if (stale && n->pc_ready)
+		pc_invalidate(&n->pc, sz);
+	if (size)
+		*size = sz;
 	return e;
 }
 
@@ -224,7 +271,12 @@ static int virtiofs_getattr(struct vnode *vp, struct vfs_stat *st)
 		st->st_mtime_ns = a->mtime * 1000000000ULL + a->mtimensec;
 		st->st_ctime_ns = a->ctime * 1000000000ULL + a->ctimensec;
 	}
+	bool stale = n->pages_stale;
+	n->pages_stale = false;
+	uint64_t sz = n->attr.size;
 	mutex_unlock(&n->lock);
+	if (stale && n->pc_ready)
+		pc_invalidate(&n->pc, sz);
 	return e;
 }
 
@@ -274,10 +326,13 @@ static int virtiofs_open(struct vnode *vp, int flags, void **fprivp)
 	*fprivp = NULL;
 	if (vp->v_type != VREG)
 		return 0;
+	int e = revalidate(vp, NULL); /* a change on the host shows from open on */
+	if (e)
+		return e;
 	struct vfsf *f = kmalloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	int e = fuse_open(vp, FUSE_OPEN, &f->fh);
+	e = fuse_open(vp, FUSE_OPEN, &f->fh);
 	if (e) {
 		kfree(f);
 		return e;
@@ -309,6 +364,13 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 		if (e)
 			return e;
 	}
+	uint64_t size = 0;
+	e = revalidate(vp, &size); /* at most one GETATTR per attribute timeout */
+	if (e) {
+		if (!f)
+			fuse_release(vp, FUSE_RELEASE, fh);
+		return e;
+	}
 	uint32_t chunk = (uint32_t)MIN((size_t)conn->max_read, uio->uio_resid);
 	void *buf = chunk ? kmalloc(chunk) : NULL;
 	if (chunk && !buf)
@@ -317,9 +379,6 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 		uint32_t want = (uint32_t)MIN((size_t)chunk, uio->uio_resid);
 		if (conn->dax) {
 			struct vfsn *n = vfsn_of(vp);
-			mutex_lock(&n->lock);
-			uint64_t size = n->attr.size;
-			mutex_unlock(&n->lock);
 			long got = dax_read_sized(conn->dax, n->nodeid, fh, size,
 						  (uint64_t)uio->uio_offset, buf, want);
 			if (got >= 0) {
@@ -365,7 +424,9 @@ static int virtiofs_mmap(struct vnode *vp, struct vfs_mmap_req *req)
 	struct vfsn *n = vfsn_of(vp);
 	if (vp->v_type != VREG || !n->pc_ready)
 		return -ENODEV;
-	int e = 0;
+	int e = revalidate(vp, NULL);
+	if (e)
+		return e;
 	mutex_lock(&n->lock);
 	if (!atomic_load(&n->map_open)) {
 		e = fuse_open(vp, FUSE_OPEN, &n->map_fh);
