@@ -9,8 +9,11 @@
  * on dvp->v_ncsrc) go with it. "." and ".." are never cached (lookup
  * answers them), and mounts flagged VFS_MNTK_NONAMECACHE are never entered.
  * On mounts flagged VFS_MNTK_NCTTL (names change on a host) positive
- * entries expire mnt_nc_ttl_ns after they were entered (an expired entry
- * found by a lookup is dropped: a miss) and negative ones are not kept.
+ * entries lapse mnt_nc_ttl_ns after they were entered: a lookup that finds
+ * a lapsed entry is a miss and asks the filesystem, while the entry keeps
+ * its vnode (and so the vnode's caches) until the answer replaces it (the
+ * same vnode again, another one, or no entry for ENOENT); negative entries
+ * are not kept.
  *
  * Consistency: entries are entered by lookups that hold the directory's
  * mnt_ns_lock shared, and removed by namespace changes (create, unlink,
@@ -105,14 +108,11 @@ int vfs_nc_lookup(struct vnode *dvp, const char *name, struct vnode **vpp)
 	int r = -1;
 
 	uint64_t now = (dvp->v_mount->mnt_kflags & VFS_MNTK_NCTTL) ? time_ns() : 0;
-	struct list_node dead = LIST_HEAD_INIT(dead);
 
 	spin_lock(&vfs_nc_lock);
 	struct vfs_ncentry *e = nc_find(dvp, name, len, h);
-	if (e && now >= e->expire) {
-		nc_unlink(e, &dead); /* lapsed: ask the filesystem again */
-		e = NULL;
-	}
+	if (e && now >= e->expire)
+		e = NULL; /* lapsed: ask the filesystem again (vfs_nc_enter renews it) */
 	if (e) {
 		list_del(&e->lru);
 		list_add(&vfs_nc_lru, &e->lru);
@@ -129,7 +129,6 @@ int vfs_nc_lookup(struct vnode *dvp, const char *name, struct vnode **vpp)
 		vfs_nc_st.misses++;
 	}
 	spin_unlock(&vfs_nc_lock);
-	nc_free_dead(&dead);
 	return r;
 }
 
@@ -143,10 +142,12 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 		return;
 	if (dvp->v_mount->mnt_kflags & VFS_MNTK_NCTTL) {
 		uint64_t ttl = atomic_load(&dvp->v_mount->mnt_nc_ttl_ns);
-		if (!vp || ttl == 0)
+		if (!vp || ttl == 0) {
+			vfs_nc_remove(dvp, name); /* a lapsed entry goes with the name */
 			return;
+		}
 		uint64_t now = time_ns();
-		expire = ttl > UINT64_MAX - now ? UINT64_MAX : now + ttl;
+		expire = ttl >= UINT64_MAX - now ? UINT64_MAX - 1 : now + ttl;
 	}
 	struct vfs_ncentry *ne = kmalloc(sizeof(*ne) + len + 1);
 	if (!ne)
@@ -162,6 +163,18 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 
 	spin_lock(&vfs_nc_lock);
 	struct vfs_ncentry *old = nc_find(dvp, name, len, ne->h);
+	if (old && old->expire != UINT64_MAX) {
+		/* A timed entry: the filesystem's new answer renews it (its
+		 * old vnode is dropped after the lock, below). */
+		struct vnode *prev = old->vp;
+		old->vp = vp;
+		old->expire = expire;
+		spin_unlock(&vfs_nc_lock);
+		if (prev)
+			vnode_rele(prev);
+		kfree(ne);
+		return;
+	}
 	if (old) {
 		/* Entered by a racing lookup of the same name: the same answer. */
 		spin_unlock(&vfs_nc_lock);

@@ -63,6 +63,9 @@ struct virtiofs_conn_ops {
 	 * queue without waiting for the device. Thread context, may sleep
 	 * for queue space. A dead device drops it. */
 	int (*forget)(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n);
+	/* Optional: wait (bounded) until the device has taken every forget
+	 * queued; called before FUSE_DESTROY. */
+	void (*drain)(struct virtiofs_conn *conn);
 };
 
 struct virtiofs_opstat {

@@ -34,6 +34,8 @@
 #include <karst/pci.h>
 #include <karst/printk.h>
 #include <karst/sync.h>
+#include <karst/thread.h>
+#include <karst/time.h>
 #include <string.h>
 #include <virtio.h>
 #include <virtio_pci.h>
@@ -61,6 +63,7 @@ struct vfsd {
 	_Atomic unsigned next_q;
 	_Atomic uint64_t unique;
 	_Atomic bool dead;
+	_Atomic unsigned forgets_inflight; /* on the high-priority queue */
 	char name[16];
 };
 
@@ -81,6 +84,7 @@ static void vfsd_complete(struct vfsd_queue *q, struct vfsd_req *r, uint32_t len
 {
 	sema_up(&q->slots);
 	if (!r->c) {
+		atomic_fetch_sub(&q->d->forgets_inflight, 1);
 		kfree(r);
 		return;
 	}
@@ -236,13 +240,30 @@ static int vfsd_forget(struct virtiofs_conn *conn, const struct fuse_forget_one 
 	}
 	if (!r)
 		return -ENOMEM;
+	atomic_fetch_add(&d->forgets_inflight, 1);
 	int e = vfsd_submit(d, &d->q[0], r, NULL, 0);
-	if (e)
+	if (e) {
+		atomic_fetch_sub(&d->forgets_inflight, 1);
 		kfree(r);
+	}
 	return e;
 }
 
-static const struct virtiofs_conn_ops vfsd_ops = {.call = vfsd_call, .forget = vfsd_forget};
+/* Wait until the device has taken every forget queued (FUSE_DESTROY must
+ * not overtake them: the queues are served by separate threads, and
+ * virtiofsd answers a FORGET after DESTROY with a reply it has no buffer
+ * for). Bounded by the device timeout: a dead device drops them. */
+static void vfsd_drain(struct virtiofs_conn *conn)
+{
+	struct vfsd *d = conn->dev;
+	uint64_t t0 = time_ns();
+	while (atomic_load(&d->forgets_inflight) && !atomic_load(&d->dead) &&
+	       time_ns() - t0 < VFSD_TIMEOUT_NS)
+		thread_sleep_ns(1000 * 1000);
+}
+
+static const struct virtiofs_conn_ops vfsd_ops = {
+    .call = vfsd_call, .forget = vfsd_forget, .drain = vfsd_drain};
 
 static bool vfsd_match(const struct pci_dev *pd)
 {

@@ -128,8 +128,11 @@ static int virtiofs_unmount(struct mount *mp)
 	struct virtiofs_conn *conn = m->conn;
 	mutex_lock(&conn->lock);
 	if (--conn->mounts == 0 && conn->inited) {
-		/* Every mapping goes before the session does. */
+		/* Every mapping goes before the session does, and every
+		 * forget reaches the host before DESTROY. */
 		virtiofs_window_destroy(conn);
+		if (conn->ops->drain)
+			conn->ops->drain(conn);
 		struct fuse_call c = {.opcode = FUSE_DESTROY};
 		int e = virtiofs_call(conn, &c);
 		if (e && e != -EIO)

@@ -351,6 +351,15 @@ static int virtiofs_close(struct vnode *vp, void *fpriv)
 	return 0;
 }
 
+/* n bytes were written straight into the uio's current iovec. */
+static void uio_advance(struct uio *uio, size_t n)
+{
+	uio->uio_iov->iov_base = (char *)uio->uio_iov->iov_base + n;
+	uio->uio_iov->iov_len -= n;
+	uio->uio_offset += (int64_t)n;
+	uio->uio_resid -= n;
+}
+
 static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 {
 	struct virtiofs_conn *conn = conn_of(vp);
@@ -378,12 +387,22 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 	while (!e && uio->uio_resid > 0) {
 		uint32_t want = (uint32_t)MIN((size_t)chunk, uio->uio_resid);
 		if (conn->dax) {
+			/* Straight from the window into the caller's buffer
+			 * (one copy; iovecs are kernel memory). */
 			struct vfsn *n = vfsn_of(vp);
+			while (uio->uio_iovcnt > 0 && uio->uio_iov->iov_len == 0) {
+				uio->uio_iov++;
+				uio->uio_iovcnt--;
+			}
+			if (uio->uio_iovcnt == 0)
+				break;
+			uint32_t direct = (uint32_t)MIN((size_t)want, uio->uio_iov->iov_len);
 			long got = dax_read_sized(conn->dax, n->nodeid, fh, size,
-						  (uint64_t)uio->uio_offset, buf, want);
+						  (uint64_t)uio->uio_offset, uio->uio_iov->iov_base,
+						  direct);
 			if (got >= 0) {
-				uiomove(buf, (size_t)got, uio);
-				if ((uint32_t)got < want)
+				uio_advance(uio, (size_t)got);
+				if ((uint32_t)got < direct)
 					break; /* end of file */
 				continue;
 			}
