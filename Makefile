@@ -76,10 +76,10 @@ run: kernel
 
 check: deps
 	@mkdir -p build; start=$$(date +%s); \
-	{ $(MAKE) --no-print-directory check-host && \
-	  $(MAKE) --no-print-directory check-kernel ARCH=x86_64 && \
-	  $(MAKE) --no-print-directory check-kernel ARCH=aarch64 && \
-	  $(MAKE) --no-print-directory compare-smoke; } 2>&1 | tee build/check.log; \
+	phase() { t=$$(date +%s); $(MAKE) --no-print-directory "$$@" && \
+		echo "make check: phase $$* took $$(( $$(date +%s) - t )) s"; }; \
+	{ phase check-host && phase check-kernel ARCH=x86_64 && \
+	  phase check-kernel ARCH=aarch64 && phase compare-smoke; } 2>&1 | tee build/check.log; \
 	rc=$${PIPESTATUS[0]}; \
 	echo "make check: $$(( $$(date +%s) - start )) s, status $$rc" | tee -a build/check.log; \
 	tools/check-summary build/check.log $$rc
@@ -92,7 +92,7 @@ check-host: deps
 	@cmake --build build/host-san -j $(JOBS)
 	@cd build/host-san && ctest --output-on-failure -j $(JOBS)
 	@cmake -S . -B build/host-tsan -DKARST_ARCH=host -DKARST_SANITIZE=thread >/dev/null
-	@cmake --build build/host-tsan -j $(JOBS)
+	@cmake --build build/host-tsan -j $(JOBS) --target karst_concurrent_tests
 	@cd build/host-tsan && ctest --output-on-failure -j $(JOBS) -L concurrent
 
 check-kernel: deps

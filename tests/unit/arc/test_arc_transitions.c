@@ -353,7 +353,16 @@ static void compare_run(int c, int n, int kind, int len, unsigned seed, unsigned
 {
 	struct model m;
 	m_init(&m, c, n);
-	struct arc *a = mk_arc((uint64_t)c, nsub);
+	/* 64 buckets and stripes, not the default 1024: arc_verify walks them
+	 * all after every request, and chains of several headers are worth
+	 * exercising too. */
+	struct arc_config cfg = {.name = "model",
+				 .c_max = (uint64_t)c * BS,
+				 .c_min = (uint64_t)c * BS,
+				 .nsublists = nsub,
+				 .hash_log2 = 6};
+	struct arc *a;
+	ck_assert_int_eq(arc_create(&cfg, &a), 0);
 	unsigned rs = seed;
 	for (int i = 0; i < len; i++) {
 		int x = next_request(kind, n, i, &rs);
