@@ -179,6 +179,15 @@ uint64_t pc_npages(struct pc_object *obj);
 int pc_truncate(struct pc_object *obj, uint64_t size);
 
 /*
+ * The file changed behind the cache (a host changed a shared file): unmap
+ * and drop every page (clean ones: dirty pages are dropped unwritten), so
+ * the next access fills again; the size only grows (to size), so a mapping
+ * past a new, smaller end keeps working (the owner fills zeros there)
+ * instead of faulting. Not holding obj->lock. 0 or -errno.
+ */
+int pc_invalidate(struct pc_object *obj, uint64_t size);
+
+/*
  * Generic read and write through the cache, for a filesystem's vop
  * read/write (called with v_lock as the VFS holds it). pc_read stops at
  * the end of the file; pc_write grows the file and leaves the pages dirty

@@ -192,6 +192,26 @@ int pc_truncate(struct pc_object *obj, uint64_t size)
 	return 0;
 }
 
+int pc_invalidate(struct pc_object *obj, uint64_t size)
+{
+	mutex_lock(&obj->lock);
+	if (size > obj->size)
+		obj->size = size;
+	uint64_t i = 0;
+	struct pc_page *pg;
+	while ((pg = next_mapped(obj, &i)) != NULL) {
+		mutex_unlock(&obj->lock);
+		pc_unmap_all(pg);
+		mutex_lock(&obj->lock);
+		pc_page_put(pg);
+		if (++i == 0)
+			break;
+	}
+	remove_from(obj, 0);
+	mutex_unlock(&obj->lock);
+	return 0;
+}
+
 int pc_fsync(struct pc_object *obj)
 {
 	int rc = 0;

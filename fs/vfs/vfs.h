@@ -332,6 +332,10 @@ uint8_t vfs_mode_to_dtype(uint32_t mode);
 
 /* kernel-internal mount flags (mnt_kflags), set by the fs in its mount op */
 #define VFS_MNTK_NONAMECACHE 0x1 /* names change behind the VFS (procfs, devfs): don't cache */
+/* Names may change behind the VFS, but not faster than mnt_nc_ttl_ns (set
+ * by the fs, may change): positive entries expire that long after they
+ * were entered, negative ones are not kept (virtio-fs's entry timeout). */
+#define VFS_MNTK_NCTTL 0x2
 
 struct mount {
 	struct list_node mnt_link; /* in the mount table */
@@ -340,6 +344,8 @@ struct mount {
 	struct vnode *mnt_covered; /* referenced; NULL for the root mount */
 	uint32_t mnt_flags;	   /* VFS_MNT_* */
 	uint32_t mnt_kflags;	   /* VFS_MNTK_* */
+	/* VFS_MNTK_NCTTL: how long name-cache entries live */
+	_Atomic uint64_t mnt_nc_ttl_ns;
 	uint32_t mnt_id;
 	_Atomic int mnt_writers; /* files open for writing */
 	char *mnt_source;

@@ -8,6 +8,12 @@
  * their directory: when a directory vnode is reclaimed its entries (listed
  * on dvp->v_ncsrc) go with it. "." and ".." are never cached (lookup
  * answers them), and mounts flagged VFS_MNTK_NONAMECACHE are never entered.
+ * On mounts flagged VFS_MNTK_NCTTL (names change on a host) positive
+ * entries lapse mnt_nc_ttl_ns after they were entered: a lookup that finds
+ * a lapsed entry is a miss and asks the filesystem, while the entry keeps
+ * its vnode (and so the vnode's caches) until the answer replaces it (the
+ * same vnode again, another one, or no entry for ENOENT); negative entries
+ * are not kept.
  *
  * Consistency: entries are entered by lookups that hold the directory's
  * mnt_ns_lock shared, and removed by namespace changes (create, unlink,
@@ -21,6 +27,7 @@
  */
 #include "vfs_impl.h"
 
+#include <karst/time.h>
 #include <string.h>
 
 #define VFS_NC_HASH 4096
@@ -32,6 +39,7 @@ struct vfs_ncentry {
 	struct list_node src;  /* in dvp->v_ncsrc */
 	struct vnode *dvp;
 	struct vnode *vp; /* referenced; NULL: negative entry */
+	uint64_t expire;  /* time_ns it lapses at (VFS_MNTK_NCTTL), else UINT64_MAX */
 	uint32_t h;
 	uint16_t namelen;
 	char name[];
@@ -99,8 +107,12 @@ int vfs_nc_lookup(struct vnode *dvp, const char *name, struct vnode **vpp)
 	uint32_t h = nc_hash(dvp, name, len);
 	int r = -1;
 
+	uint64_t now = (dvp->v_mount->mnt_kflags & VFS_MNTK_NCTTL) ? time_ns() : 0;
+
 	spin_lock(&vfs_nc_lock);
 	struct vfs_ncentry *e = nc_find(dvp, name, len, h);
+	if (e && now >= e->expire)
+		e = NULL; /* lapsed: ask the filesystem again (vfs_nc_enter renews it) */
 	if (e) {
 		list_del(&e->lru);
 		list_add(&vfs_nc_lru, &e->lru);
@@ -125,13 +137,24 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 	size_t len = strlen(name);
 	struct list_node dead = LIST_HEAD_INIT(dead);
 
+	uint64_t expire = UINT64_MAX;
 	if (dvp->v_mount->mnt_kflags & VFS_MNTK_NONAMECACHE)
 		return;
+	if (dvp->v_mount->mnt_kflags & VFS_MNTK_NCTTL) {
+		uint64_t ttl = atomic_load(&dvp->v_mount->mnt_nc_ttl_ns);
+		if (!vp || ttl == 0) {
+			vfs_nc_remove(dvp, name); /* a lapsed entry goes with the name */
+			return;
+		}
+		uint64_t now = time_ns();
+		expire = ttl >= UINT64_MAX - now ? UINT64_MAX - 1 : now + ttl;
+	}
 	struct vfs_ncentry *ne = kmalloc(sizeof(*ne) + len + 1);
 	if (!ne)
 		return; /* a cache may forget */
 	ne->dvp = dvp;
 	ne->vp = vp;
+	ne->expire = expire;
 	ne->h = nc_hash(dvp, name, len);
 	ne->namelen = (uint16_t)len;
 	memcpy(ne->name, name, len + 1);
@@ -140,6 +163,18 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 
 	spin_lock(&vfs_nc_lock);
 	struct vfs_ncentry *old = nc_find(dvp, name, len, ne->h);
+	if (old && old->expire != UINT64_MAX) {
+		/* A timed entry: the filesystem's new answer renews it (its
+		 * old vnode is dropped after the lock, below). */
+		struct vnode *prev = old->vp;
+		old->vp = vp;
+		old->expire = expire;
+		spin_unlock(&vfs_nc_lock);
+		if (prev)
+			vnode_rele(prev);
+		kfree(ne);
+		return;
+	}
 	if (old) {
 		/* Entered by a racing lookup of the same name: the same answer. */
 		spin_unlock(&vfs_nc_lock);

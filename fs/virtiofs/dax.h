@@ -51,14 +51,21 @@
 
 enum dax_policy { DAX_POLICY_KARST, DAX_POLICY_LIFO, DAX_POLICY_FIFO };
 
+#define DAX_SIZE_UNKNOWN UINT64_MAX
+
 struct dax_backend_ops {
 	/* Make window bytes [moff, moff+len) show file `nodeid` (open handle
-	 * fh) from foff; *valid gets how many of them the file has (short at
-	 * its end). 0 or a negative errno. */
-	int (*map)(void *be, uint64_t nodeid, uint64_t fh, uint64_t foff, uint64_t moff,
-		   uint64_t len, uint64_t *valid);
+	 * fh, fsize bytes long as the caller knows it, or DAX_SIZE_UNKNOWN)
+	 * from foff; *valid gets how many of them the file has (short at its
+	 * end). 0 or a negative errno; -EAGAIN when the back end refuses (the
+	 * caller falls back to FUSE_READ). */
+	int (*map)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		   uint64_t moff, uint64_t len, uint64_t *valid);
 	/* Forget what [moff, moff+len) showed. May be NULL (guest memory). */
 	int (*unmap)(void *be, uint64_t moff, uint64_t len);
+	/* Copy n bytes out of the window (memory that needs aligned loads,
+	 * such as aarch64 Device memory). NULL: memcpy. */
+	void (*copy)(void *dst, const void *src, size_t n);
 };
 
 struct dax_chunk {
@@ -70,12 +77,14 @@ struct dax_chunk {
 	_Atomic uint32_t pins;
 	_Atomic uint8_t heat;
 	_Atomic bool ref;	  /* read again since mapped (and not cooled since) */
+	_Atomic bool stale;	  /* invalidated while pinned: unhashed, freed at the last unpin */
 	_Atomic uint64_t hiwater; /* end of the furthest read in the chunk */
 };
 
 struct dax_stats {
 	_Atomic uint64_t hits, misses, evictions, fallbacks, maps, unmaps, map_errors;
 	_Atomic uint64_t bytes_hit, bytes_missed;
+	_Atomic uint64_t pinned_skips; /* victims passed over because pinned */
 };
 
 struct dax_mgr {
@@ -125,6 +134,26 @@ void dax_destroy(struct dax_mgr *m);
  * another negative errno from the back end.
  */
 long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, void *buf, size_t len);
+/* dax_read for a file of fsize bytes (DAX_SIZE_UNKNOWN: not known). */
+long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t off,
+		    void *buf, size_t len);
+
+/*
+ * Pin the chunk holding byte off of file nodeid, mapping it on a miss (a
+ * cold pin counts as a miss, a warm one as a hit). On success *chunk is
+ * the chunk, *addr the window address of byte off and *valid how many
+ * bytes of the file the chunk holds from off on (> 0). A pinned chunk is
+ * never evicted; dax_invalidate unhashes it (later reads miss) and it is
+ * freed at its last unpin. -EAGAIN when the window cannot (every chunk
+ * pinned, the back end refused), -ENXIO at or past the end of the file,
+ * another negative errno from the back end.
+ */
+int dax_pin(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t off,
+	    uint32_t *chunk, uint8_t **addr, uint64_t *valid);
+/* Drop one pin of chunk c (from dax_pin). */
+void dax_unpin(struct dax_mgr *m, uint32_t c);
+/* Chunks pinned now. */
+uint32_t dax_pinned(struct dax_mgr *m);
 
 /* Forget every chunk of nodeid (the file changed or its vnode went). */
 void dax_invalidate(struct dax_mgr *m, uint64_t nodeid);

@@ -21,8 +21,8 @@
 #include <karst/param.h>
 #include <karst/printk.h>
 
-static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t foff, uint64_t moff,
-		     uint64_t len, uint64_t *valid)
+static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		     uint64_t moff, uint64_t len, uint64_t *valid)
 {
 	struct virtiofs_conn *conn = be;
 	struct dax_mgr *m = conn->dax;
@@ -66,6 +66,9 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 	uint32_t n = (uint32_t)(size / DAX_CHUNK_DEFAULT);
 	if (n == 0)
 		return 0;
+	if (conn->window_va && conn->window_len >= DAX_CHUNK_DEFAULT &&
+	    virtiofs_devwindow_create(conn) == 0)
+		return 0;
 	struct dax_mgr *m = kzalloc(sizeof(*m));
 	uint8_t **addr = kzalloc(n * sizeof(*addr));
 	bool ok = m && addr;
@@ -91,6 +94,10 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 void virtiofs_window_destroy(struct virtiofs_conn *conn)
 {
 	struct dax_mgr *m = conn->dax;
+	if (conn->dax_dev) {
+		virtiofs_devwindow_destroy(conn);
+		return;
+	}
 	if (!m)
 		return;
 	uint8_t **addr = m->chunk_addr;

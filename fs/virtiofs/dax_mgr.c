@@ -97,7 +97,10 @@ static void unhash(struct dax_mgr *m, uint32_t c)
 static void release_chunk(struct dax_mgr *m, uint32_t c)
 {
 	struct dax_chunk *ch = &m->chunks[c];
-	unhash(m, c);
+	if (atomic_load(&ch->stale))
+		atomic_store(&ch->stale, false); /* already out of the hash */
+	else
+		unhash(m, c);
 	if (m->ops->unmap) {
 		m->ops->unmap(m->be, (uint64_t)c * m->chunk_size, m->chunk_size);
 		atomic_fetch_add(&m->st.unmaps, 1);
@@ -180,7 +183,8 @@ static uint32_t pick_victim(struct dax_mgr *m)
 
 /* Map (nodeid, fidx) into a chunk; its index, or DAX_NO_CHUNK with *err
  * (0: the file has nothing there). Exclusive lock. */
-static uint32_t map_chunk(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fidx, int *err)
+static uint32_t map_chunk(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize,
+			  uint64_t fidx, int *err)
 {
 	if (m->nfree == 0) {
 		uint32_t v = pick_victim(m);
@@ -194,8 +198,8 @@ static uint32_t map_chunk(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint6
 	uint32_t c = m->free;
 	struct dax_chunk *ch = &m->chunks[c];
 	uint64_t valid = 0;
-	int e = m->ops->map(m->be, nodeid, fh, fidx * m->chunk_size, (uint64_t)c * m->chunk_size,
-			    m->chunk_size, &valid);
+	int e = m->ops->map(m->be, nodeid, fh, fsize, fidx * m->chunk_size,
+			    (uint64_t)c * m->chunk_size, m->chunk_size, &valid);
 	atomic_fetch_add(&m->st.maps, 1);
 	if (e) {
 		atomic_fetch_add(&m->st.map_errors, 1);
@@ -242,12 +246,22 @@ static size_t serve(struct dax_mgr *m, uint32_t c, uint64_t coff, uint8_t *buf, 
 		return 0;
 	size_t n = len < ch->valid - coff ? len : (size_t)(ch->valid - coff);
 	uint8_t *src = dax_chunk_ptr(m, c);
-	if (buf && src)
-		memcpy(buf, src + coff, n);
+	if (buf && src) {
+		if (m->ops->copy)
+			m->ops->copy(buf, src + coff, n);
+		else
+			memcpy(buf, src + coff, n);
+	}
 	return n;
 }
 
 long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, void *buf, size_t len)
+{
+	return dax_read_sized(m, nodeid, fh, DAX_SIZE_UNKNOWN, off, buf, len);
+}
+
+long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t off,
+		    void *buf, size_t len)
 {
 	uint8_t *out = buf;
 	size_t done = 0;
@@ -284,7 +298,7 @@ long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, voi
 				continue;
 			}
 			atomic_fetch_add(&m->st.misses, 1);
-			c = map_chunk(m, nodeid, fh, fidx, &err);
+			c = map_chunk(m, nodeid, fh, fsize, fidx, &err);
 			if (c == DAX_NO_CHUNK)
 				break;
 			atomic_store(&m->chunks[c].hiwater, coff + want);
@@ -310,10 +324,86 @@ long dax_read(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t off, voi
 void dax_invalidate(struct dax_mgr *m, uint64_t nodeid)
 {
 	rwlock_wlock(&m->lock);
-	for (uint32_t c = 0; c < m->nchunks; c++)
-		if (m->chunks[c].nodeid == nodeid && !atomic_load(&m->chunks[c].pins))
+	for (uint32_t c = 0; c < m->nchunks; c++) {
+		struct dax_chunk *ch = &m->chunks[c];
+		if (ch->nodeid != nodeid || atomic_load(&ch->stale))
+			continue;
+		/* Out of the hash first: later lookups miss. Stale before the
+		 * pins are read, and dax_unpin drops its pin before it reads
+		 * stale: one of the two sees the other and frees the chunk. */
+		unhash(m, c);
+		atomic_store(&ch->stale, true);
+		if (!atomic_load(&ch->pins))
 			release_chunk(m, c);
+	}
 	rwlock_wunlock(&m->lock);
+}
+
+int dax_pin(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t off,
+	    uint32_t *chunk, uint8_t **addr, uint64_t *valid)
+{
+	uint64_t fidx = off / m->chunk_size, coff = off % m->chunk_size;
+	int err = 0;
+	if (nodeid == 0)
+		return -EINVAL;
+	if (fsize != DAX_SIZE_UNKNOWN && off >= fsize)
+		return -ENXIO;
+	rwlock_rlock(&m->lock);
+	uint32_t c = lookup(m, nodeid, fidx);
+	if (c != DAX_NO_CHUNK) {
+		atomic_fetch_add(&m->chunks[c].pins, 1);
+		warm(&m->chunks[c]);
+		atomic_fetch_add(&m->st.hits, 1);
+		rwlock_runlock(&m->lock);
+	} else {
+		rwlock_runlock(&m->lock);
+		rwlock_wlock(&m->lock);
+		c = lookup(m, nodeid, fidx);
+		if (c == DAX_NO_CHUNK) {
+			atomic_fetch_add(&m->st.misses, 1);
+			c = map_chunk(m, nodeid, fh, fsize, fidx, &err);
+		}
+		if (c != DAX_NO_CHUNK)
+			atomic_fetch_add(&m->chunks[c].pins, 1);
+		rwlock_wunlock(&m->lock);
+		if (c == DAX_NO_CHUNK) {
+			if (err == -EAGAIN)
+				atomic_fetch_add(&m->st.fallbacks, 1);
+			return err ? err : -ENXIO;
+		}
+	}
+	struct dax_chunk *ch = &m->chunks[c];
+	if (coff >= ch->valid) { /* the file ends before off */
+		dax_unpin(m, c);
+		return -ENXIO;
+	}
+	*chunk = c;
+	*addr = dax_chunk_ptr(m, c) ? dax_chunk_ptr(m, c) + coff : NULL;
+	*valid = ch->valid - coff;
+	return 0;
+}
+
+void dax_unpin(struct dax_mgr *m, uint32_t c)
+{
+	if (c >= m->nchunks)
+		return;
+	struct dax_chunk *ch = &m->chunks[c];
+	if (atomic_fetch_sub(&ch->pins, 1) != 1 || !atomic_load(&ch->stale))
+		return;
+	/* The last pin of a stale chunk frees it: under the exclusive lock,
+	 * looking again (no new pin can come: a stale chunk is not hashed). */
+	rwlock_wlock(&m->lock);
+	if (atomic_load(&ch->stale) && atomic_load(&ch->pins) == 0)
+		release_chunk(m, c);
+	rwlock_wunlock(&m->lock);
+}
+
+uint32_t dax_pinned(struct dax_mgr *m)
+{
+	uint32_t n = 0;
+	for (uint32_t c = 0; c < m->nchunks; c++)
+		n += atomic_load(&m->chunks[c].pins) != 0;
+	return n;
 }
 
 void dax_touch(struct dax_mgr *m, uint32_t c)

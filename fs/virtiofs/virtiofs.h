@@ -63,12 +63,8 @@ struct virtiofs_conn_ops {
 	 * queue without waiting for the device. Thread context, may sleep
 	 * for queue space. A dead device drops it. */
 	int (*forget)(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n);
-	/* Optional: wait until the device has taken every forget queued so
-	 * far. The high-priority queue is served apart from the request
-	 * queues, so without it a forget of the old session could reach the
-	 * daemon after FUSE_DESTROY and the next INIT, and drop a reference
-	 * of the new session's node that reuses its id. Thread context, may
-	 * sleep (bounded). */
+	/* Optional: wait (bounded) until the device has taken every forget
+	 * queued; called before FUSE_DESTROY. */
 	void (*drain)(struct virtiofs_conn *conn);
 };
 
@@ -81,8 +77,12 @@ struct virtiofs_conn {
 	const struct virtiofs_conn_ops *ops;
 	void *dev;	       /* the transport's */
 	uint32_t max_transfer; /* the transport's limit on one reply payload */
-	/* Shared-memory window (shmid 0) of the device, or 0/0. */
+	/* Shared-memory window (shmid 0) of the device, or 0/0; window_va is
+	 * it mapped for the kernel (NULL: not usable), window_device says it
+	 * is Device memory (aligned loads only). */
 	uint64_t window_pa, window_len;
+	void *window_va;
+	bool window_device;
 
 	/* Session: lock guards mounts and the negotiated values. */
 	struct mutex lock;
@@ -101,8 +101,14 @@ struct virtiofs_conn {
 	_Atomic uint64_t lookups_counted;   /* lookups the host counted (LOOKUP, READDIRPLUS) */
 	_Atomic uint64_t lookups_forgotten; /* ... and given back: equal when nothing is held */
 	_Atomic uint64_t bad_replies;
-	/* The read window (dax_guest.c), or NULL; made at the first mount. */
+	/* mmap: pages lent from window chunks, filled (copied), and lent
+	 * pages the access scanner saw used (chunk heat). */
+	_Atomic uint64_t pages_lent, pages_filled, pages_accessed;
+	_Atomic uint64_t host_changes; /* files seen changed on the host (size/mtime) */
+	/* The window (dax_dev.c over the device's, else dax_guest.c in guest
+	 * memory), or NULL; made at the first mount. */
 	struct dax_mgr *dax;
+	struct dax_dev *dax_dev; /* the device window's back end, or NULL */
 	uint64_t dax_window_bytes;
 	struct list_node link; /* registered connections */
 };
@@ -110,9 +116,16 @@ struct virtiofs_conn {
 #define VIRTIOFS_WINDOW_DEFAULT (32ULL << 20)
 
 struct dax_mgr;
-/* The guest-memory window of conn (back end (b)); 0 for size 0. */
+/* The window of conn: the device's (back end (a)) when it has one mapped,
+ * else one of `size` bytes in guest memory (back end (b)); nothing for
+ * size 0 (window=0 turns either off). Torn down before FUSE_DESTROY. */
 int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size);
 void virtiofs_window_destroy(struct virtiofs_conn *conn);
+/* Back end (a) over conn->window_va (dax_dev.c). */
+int virtiofs_devwindow_create(struct virtiofs_conn *conn);
+void virtiofs_devwindow_destroy(struct virtiofs_conn *conn);
+/* Mappings the host refused (each fell back to FUSE_READ). */
+uint64_t virtiofs_devwindow_refused(struct virtiofs_conn *conn);
 
 /* Register a connection (the driver at probe); its tag must be unique
  * (-EEXIST). */

@@ -22,10 +22,18 @@ static void stats_print(struct virtiofs_conn *conn, int (*out)(void *, const cha
 	    (unsigned long)atomic_load(&conn->lookups_counted),
 	    (unsigned long)atomic_load(&conn->lookups_forgotten));
 	out(arg, "bad_replies %lu\n", (unsigned long)atomic_load(&conn->bad_replies));
+	out(arg, "mmap_pages_lent %lu\nmmap_pages_filled %lu\nmmap_pages_accessed %lu\n",
+	    (unsigned long)atomic_load(&conn->pages_lent),
+	    (unsigned long)atomic_load(&conn->pages_filled),
+	    (unsigned long)atomic_load(&conn->pages_accessed));
+	out(arg, "host_changes %lu\n", (unsigned long)atomic_load(&conn->host_changes));
 	struct dax_mgr *m = conn->dax;
 	if (m) { /* present from the first mount to the last unmount */
-		out(arg, "window_kind guest-memory\nwindow_bytes %lu\nchunk %lu\n",
+		out(arg, "window_kind %s\nwindow_bytes %lu\nchunk %lu\n",
+		    conn->dax_dev ? "device" : "guest-memory",
 		    (unsigned long)conn->dax_window_bytes, (unsigned long)m->chunk_size);
+		out(arg, "chunks_pinned %u\nwindow_refused %lu\n", dax_pinned(m),
+		    (unsigned long)virtiofs_devwindow_refused(conn));
 		out(arg, "chunks_in_use %u\nwindow_hits %lu\nwindow_misses %lu\n", dax_in_use(m),
 		    (unsigned long)atomic_load(&m->st.hits),
 		    (unsigned long)atomic_load(&m->st.misses));

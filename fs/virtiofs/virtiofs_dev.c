@@ -29,6 +29,7 @@
 #include "virtiofs.h"
 
 #include <errno.h>
+#include <karst/arch.h>
 #include <karst/kmem.h>
 #include <karst/pci.h>
 #include <karst/printk.h>
@@ -62,7 +63,7 @@ struct vfsd {
 	_Atomic unsigned next_q;
 	_Atomic uint64_t unique;
 	_Atomic bool dead;
-	_Atomic unsigned forgets_in_flight; /* queued, not yet given back */
+	_Atomic unsigned forgets_inflight; /* on the high-priority queue */
 	char name[16];
 };
 
@@ -83,8 +84,8 @@ static void vfsd_complete(struct vfsd_queue *q, struct vfsd_req *r, uint32_t len
 {
 	sema_up(&q->slots);
 	if (!r->c) {
+		atomic_fetch_sub(&q->d->forgets_inflight, 1);
 		kfree(r);
-		atomic_fetch_sub(&q->d->forgets_in_flight, 1);
 		return;
 	}
 	r->used = len;
@@ -239,26 +240,26 @@ static int vfsd_forget(struct virtiofs_conn *conn, const struct fuse_forget_one 
 	}
 	if (!r)
 		return -ENOMEM;
-	atomic_fetch_add(&d->forgets_in_flight, 1);
+	atomic_fetch_add(&d->forgets_inflight, 1);
 	int e = vfsd_submit(d, &d->q[0], r, NULL, 0);
 	if (e) {
+		atomic_fetch_sub(&d->forgets_inflight, 1);
 		kfree(r);
-		atomic_fetch_sub(&d->forgets_in_flight, 1);
 	}
 	return e;
 }
 
-/* Wait until the device gave back every FORGET queued so far (it has
- * applied them), or it is dead, or VFSD_TIMEOUT_NS passed. */
+/* Wait until the device has taken every forget queued (FUSE_DESTROY must
+ * not overtake them: the queues are served by separate threads, and
+ * virtiofsd answers a FORGET after DESTROY with a reply it has no buffer
+ * for). Bounded by the device timeout: a dead device drops them. */
 static void vfsd_drain(struct virtiofs_conn *conn)
 {
 	struct vfsd *d = conn->dev;
-	uint64_t waited = 0;
-	while (atomic_load(&d->forgets_in_flight) && !atomic_load(&d->dead) &&
-	       waited < VFSD_TIMEOUT_NS) {
-		thread_sleep_ns(NSEC_PER_MSEC);
-		waited += NSEC_PER_MSEC;
-	}
+	uint64_t t0 = time_ns();
+	while (atomic_load(&d->forgets_inflight) && !atomic_load(&d->dead) &&
+	       time_ns() - t0 < VFSD_TIMEOUT_NS)
+		thread_sleep_ns(1000 * 1000);
 }
 
 static const struct virtiofs_conn_ops vfsd_ops = {
@@ -284,6 +285,31 @@ static int vfsd_setup_queues(struct vfsd *d)
 		sema_init(&q->slots, indirect ? size : size / 3);
 	}
 	return 0;
+}
+
+/*
+ * Map the DAX window (shmid 0) for the kernel. It is host memory behind a
+ * prefetchable BAR. x86_64: write-back in the direct map, as Linux's
+ * memremap of it (a window in the 32-bit PCI hole stays as boot mapped it,
+ * uncached by the firmware's MTRRs). aarch64: Device-nGnRnE through
+ * arch_map_mmio, the only mapping of the 64-bit PCI window karst has:
+ * correct but strict, so copies out of it use aligned loads only
+ * (conn->window_device).
+ */
+static void vfsd_map_window(struct virtiofs_conn *conn)
+{
+#if defined(__x86_64__)
+	if (conn->window_pa + conn->window_len <= (4ULL << 30) ||
+	    arch_map_ram(conn->window_pa, conn->window_len) == 0)
+		conn->window_va = phys_to_virt(conn->window_pa);
+	conn->window_device = false;
+#else
+	conn->window_va = arch_map_mmio(conn->window_pa, conn->window_len);
+	conn->window_device = true;
+#endif
+	if (!conn->window_va)
+		printk("virtio-fs '%s': DAX window at %#lx not mappable: not used\n", conn->tag,
+		       (unsigned long)conn->window_pa);
 }
 
 static int vfsd_probe(struct pci_dev *pd)
@@ -331,6 +357,8 @@ static int vfsd_probe(struct pci_dev *pd)
 	d->conn.max_transfer = VFSD_MAX_XFER;
 	if (vpci_shm(d->v, 0, &d->conn.window_pa, &d->conn.window_len) != 0)
 		d->conn.window_pa = d->conn.window_len = 0;
+	else
+		vfsd_map_window(&d->conn);
 	vpci_driver_ok(d->v, d->name);
 	for (unsigned i = 0; i <= d->nrq; i++)
 		vpci_set_timeout(d->v, i, VFSD_TIMEOUT_NS, vfsd_timeout);

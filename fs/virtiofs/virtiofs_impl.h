@@ -17,6 +17,7 @@
 #define KARST_VIRTIOFS_IMPL_H
 
 #include "virtiofs.h"
+#include <pagecache.h>
 #include <vfs.h>
 
 struct vfsm {
@@ -25,6 +26,7 @@ struct vfsm {
 
 struct vfsn {
 	uint64_t nodeid;
+	struct virtiofs_conn *conn;
 	_Atomic uint64_t nlookup;
 	struct mutex lock;
 	struct fuse_attr attr;
@@ -38,6 +40,13 @@ struct vfsn {
 	uint64_t dcookie; /* where the last call stopped ... */
 	uint32_t dpos;	  /* ... and the entry after it in dbuf */
 	bool dplus;
+	/* Regular files: the page cache's object (mmap), and the FUSE handle
+	 * its pages are read with, opened by the first mmap (map_open). */
+	bool pc_ready;
+	bool pages_stale; /* changed on the host: drop the pages (n->lock) */
+	_Atomic bool map_open;
+	uint64_t map_fh;
+	struct pc_object pc;
 };
 
 #define VFSN_DIRBUF (64u * 1024) /* bytes asked per READDIR(PLUS) */
@@ -48,6 +57,9 @@ struct vfsf {
 };
 
 extern const struct vnode_ops virtiofs_vnops;
+/* The page-cache owner of every virtio-fs file (virtiofs_pc.c),
+ * registered by the first mount. */
+extern struct pc_owner virtiofs_pc_owner;
 
 static inline struct vfsm *vfsm_of(struct mount *mp)
 {

@@ -83,6 +83,9 @@ static int virtiofs_mount(struct mount *mp, const char *source, const char *data
 		       tags);
 		return -ENOENT;
 	}
+	e = pc_owner_register(&virtiofs_pc_owner); /* idempotent */
+	if (e)
+		return e;
 	struct vfsm *m = kzalloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -111,6 +114,10 @@ static int virtiofs_mount(struct mount *mp, const char *source, const char *data
 		return e;
 	}
 	mp->mnt_flags |= VFS_MNT_RDONLY;
+	/* Names change on the host: the VFS keeps them for the entry timeout
+	 * only (set by each LOOKUP; nothing until the first). */
+	mp->mnt_kflags |= VFS_MNTK_NCTTL;
+	atomic_store(&mp->mnt_nc_ttl_ns, 0);
 	mp->mnt_data = m;
 	return 0;
 }
@@ -121,14 +128,16 @@ static int virtiofs_unmount(struct mount *mp)
 	struct virtiofs_conn *conn = m->conn;
 	mutex_lock(&conn->lock);
 	if (--conn->mounts == 0 && conn->inited) {
+		/* Every mapping goes before the session does, and every
+		 * forget reaches the host before DESTROY. */
+		virtiofs_window_destroy(conn);
 		if (conn->ops->drain)
-			conn->ops->drain(conn); /* no forget may follow DESTROY */
+			conn->ops->drain(conn);
 		struct fuse_call c = {.opcode = FUSE_DESTROY};
 		int e = virtiofs_call(conn, &c);
 		if (e && e != -EIO)
 			printk("virtiofs '%s': FUSE_DESTROY: %s\n", conn->tag, vfs_errname(e));
 		conn->inited = false; /* the next mount starts a new session */
-		virtiofs_window_destroy(conn);
 	}
 	mutex_unlock(&conn->lock);
 	kfree(m);
@@ -163,6 +172,7 @@ static int virtiofs_root(struct mount *mp, struct vnode **vpp)
 	}
 	if (!e) {
 		n->nodeid = FUSE_ROOT_ID;
+		n->conn = conn;
 		atomic_init(&n->nlookup, 0); /* the root is never looked up nor forgotten */
 		mutex_init(&n->lock, "virtiofs_node");
 		n->attr = ao->attr;

@@ -95,13 +95,22 @@ int virtiofs_vget(struct mount *mp, const struct fuse_entry_out *eo, struct vnod
 		return -ENOMEM;
 	}
 	n->nodeid = eo->nodeid;
+	n->conn = conn;
 	atomic_init(&n->nlookup, root ? 0 : 1);
 	mutex_init(&n->lock, "virtiofs_node");
 	n->attr = eo->attr;
 	n->attr_expire = virtiofs_expiry(eo->attr_valid, eo->attr_valid_nsec);
 	bool created;
 	struct vnode *vp;
+	/* Regular files are page-cache objects (mmap). */
+	if (S_ISREG(mode) && pc_object_init(&n->pc, &virtiofs_pc_owner, n, eo->attr.size) == 0)
+		n->pc_ready = true;
 	int e = vfs_vnode_get(mp, eo->attr.ino, mode, &virtiofs_vnops, n, &vp, &created);
+	if (e || !created) {
+		if (n->pc_ready)
+			pc_object_destroy(&n->pc);
+		n->pc_ready = false;
+	}
 	if (e) {
 		kfree(n);
 		if (!root)
@@ -124,6 +133,16 @@ int virtiofs_vget(struct mount *mp, const struct fuse_entry_out *eo, struct vnod
 		if (!root)
 			atomic_fetch_add(&old->nlookup, 1);
 		mutex_lock(&old->lock);
+		if (S_ISREG(mode) &&
+		    (eo->attr.size != old->attr.size || eo->attr.mtime != old->attr.mtime ||
+		     eo->attr.mtimensec != old->attr.mtimensec)) {
+			/* Changed on the host (seen by a new LOOKUP): as in
+			 * attr_refresh; the pages go at the next revalidate. */
+			if (conn->dax)
+				dax_invalidate(conn->dax, old->nodeid);
+			old->pages_stale = true;
+			atomic_fetch_add(&conn->host_changes, 1);
+		}
 		old->attr = eo->attr;
 		old->attr_expire = virtiofs_expiry(eo->attr_valid, eo->attr_valid_nsec);
 		mutex_unlock(&old->lock);
@@ -152,8 +171,16 @@ static int virtiofs_lookup(struct vnode *dvp, const char *name, struct vnode **v
 	    .out_min = sizeof(*eo),
 	};
 	int e = virtiofs_call(conn, &c);
-	if (!e)
+	if (!e) {
+		/* The VFS keeps the name as long as the host says it may
+		 * (entry_valid; virtiofsd gives one value for all). */
+		uint64_t ttl =
+		    eo->entry_valid >= UINT64_MAX / 1000000000ULL - 1
+			? UINT64_MAX
+			: eo->entry_valid * 1000000000ULL + MIN(eo->entry_valid_nsec, 999999999U);
+		atomic_store(&dvp->v_mount->mnt_nc_ttl_ns, ttl);
 		e = virtiofs_vget(dvp->v_mount, eo, vpp);
+	}
 	kfree(eo);
 	return e;
 }
@@ -183,11 +210,16 @@ static int attr_refresh(struct vnode *vp, struct vfsn *n)
 		if ((mode & S_IFMT) != (vnode_mode(vp) & S_IFMT)) {
 			e = -ESTALE; /* the host replaced the file by another type */
 		} else {
-			if (conn_of(vp)->dax &&
+			if (vp->v_type == VREG &&
 			    (ao->attr.size != n->attr.size || ao->attr.mtime != n->attr.mtime ||
-			     ao->attr.mtimensec != n->attr.mtimensec))
-				dax_invalidate(conn_of(vp)->dax,
-					       n->nodeid); /* changed on the host */
+			     ao->attr.mtimensec != n->attr.mtimensec)) {
+				/* Changed on the host: its chunks go now, its
+				 * pages once n->lock is dropped (revalidate). */
+				if (conn_of(vp)->dax)
+					dax_invalidate(conn_of(vp)->dax, n->nodeid);
+				n->pages_stale = true;
+				atomic_fetch_add(&conn_of(vp)->host_changes, 1);
+			}
 			n->attr = ao->attr;
 			n->attr_expire = virtiofs_expiry(ao->attr_valid, ao->attr_valid_nsec);
 			if (mode != vnode_mode(vp))
@@ -195,6 +227,30 @@ static int attr_refresh(struct vnode *vp, struct vfsn *n)
 		}
 	}
 	kfree(ao);
+	return e;
+}
+
+/*
+ * Fetch the attributes when their timeout ran out and, when the host
+ * changed the file's size or mtime, drop its window chunks and its pages
+ * (mappings fault them in again; the object's size only grows, so a
+ * mapping past a new, smaller end reads zeros, not a fault). Takes
+ * n->lock; the pages are dropped after it, as the page cache's lock comes
+ * first. *size gets the file's size.
+ */
+static int revalidate(struct vnode *vp, uint64_t *size)
+{
+	struct vfsn *n = vfsn_of(vp);
+	mutex_lock(&n->lock);
+	int e = attr_refresh(vp, n);
+	bool stale = n->pages_stale;
+	n->pages_stale = false;
+	uint64_t sz = n->attr.size;
+	mutex_unlock(&n->lock);
+	if (stale && n->pc_ready)
+		pc_invalidate(&n->pc, sz);
+	if (size)
+		*size = sz;
 	return e;
 }
 
@@ -215,7 +271,12 @@ static int virtiofs_getattr(struct vnode *vp, struct vfs_stat *st)
 		st->st_mtime_ns = a->mtime * 1000000000ULL + a->mtimensec;
 		st->st_ctime_ns = a->ctime * 1000000000ULL + a->ctimensec;
 	}
+	bool stale = n->pages_stale;
+	n->pages_stale = false;
+	uint64_t sz = n->attr.size;
 	mutex_unlock(&n->lock);
+	if (stale && n->pc_ready)
+		pc_invalidate(&n->pc, sz);
 	return e;
 }
 
@@ -265,10 +326,13 @@ static int virtiofs_open(struct vnode *vp, int flags, void **fprivp)
 	*fprivp = NULL;
 	if (vp->v_type != VREG)
 		return 0;
+	int e = revalidate(vp, NULL); /* a change on the host shows from open on */
+	if (e)
+		return e;
 	struct vfsf *f = kmalloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	int e = fuse_open(vp, FUSE_OPEN, &f->fh);
+	e = fuse_open(vp, FUSE_OPEN, &f->fh);
 	if (e) {
 		kfree(f);
 		return e;
@@ -287,6 +351,15 @@ static int virtiofs_close(struct vnode *vp, void *fpriv)
 	return 0;
 }
 
+/* n bytes were written straight into the uio's current iovec. */
+static void uio_advance(struct uio *uio, size_t n)
+{
+	uio->uio_iov->iov_base = (char *)uio->uio_iov->iov_base + n;
+	uio->uio_iov->iov_len -= n;
+	uio->uio_offset += (int64_t)n;
+	uio->uio_resid -= n;
+}
+
 static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 {
 	struct virtiofs_conn *conn = conn_of(vp);
@@ -300,6 +373,13 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 		if (e)
 			return e;
 	}
+	uint64_t size = 0;
+	e = revalidate(vp, &size); /* at most one GETATTR per attribute timeout */
+	if (e) {
+		if (!f)
+			fuse_release(vp, FUSE_RELEASE, fh);
+		return e;
+	}
 	uint32_t chunk = (uint32_t)MIN((size_t)conn->max_read, uio->uio_resid);
 	void *buf = chunk ? kmalloc(chunk) : NULL;
 	if (chunk && !buf)
@@ -307,11 +387,22 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 	while (!e && uio->uio_resid > 0) {
 		uint32_t want = (uint32_t)MIN((size_t)chunk, uio->uio_resid);
 		if (conn->dax) {
-			long got = dax_read(conn->dax, vfsn_of(vp)->nodeid, fh,
-					    (uint64_t)uio->uio_offset, buf, want);
+			/* Straight from the window into the caller's buffer
+			 * (one copy; iovecs are kernel memory). */
+			struct vfsn *n = vfsn_of(vp);
+			while (uio->uio_iovcnt > 0 && uio->uio_iov->iov_len == 0) {
+				uio->uio_iov++;
+				uio->uio_iovcnt--;
+			}
+			if (uio->uio_iovcnt == 0)
+				break;
+			uint32_t direct = (uint32_t)MIN((size_t)want, uio->uio_iov->iov_len);
+			long got = dax_read_sized(conn->dax, n->nodeid, fh, size,
+						  (uint64_t)uio->uio_offset, uio->uio_iov->iov_base,
+						  direct);
 			if (got >= 0) {
-				uiomove(buf, (size_t)got, uio);
-				if ((uint32_t)got < want)
+				uio_advance(uio, (size_t)got);
+				if ((uint32_t)got < direct)
 					break; /* end of file */
 				continue;
 			}
@@ -343,6 +434,26 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 	if (!f)
 		fuse_release(vp, FUSE_RELEASE, fh);
 	return e;
+}
+
+/* mmap: through the page cache (virtiofs_pc.c), pages read with a FUSE
+ * handle of the node's own, since the mapping outlives the descriptor. */
+static int virtiofs_mmap(struct vnode *vp, struct vfs_mmap_req *req)
+{
+	struct vfsn *n = vfsn_of(vp);
+	if (vp->v_type != VREG || !n->pc_ready)
+		return -ENODEV;
+	int e = revalidate(vp, NULL);
+	if (e)
+		return e;
+	mutex_lock(&n->lock);
+	if (!atomic_load(&n->map_open)) {
+		e = fuse_open(vp, FUSE_OPEN, &n->map_fh);
+		if (!e)
+			atomic_store(&n->map_open, true);
+	}
+	mutex_unlock(&n->lock);
+	return e ? e : pc_mmap_hook(vp, &n->pc, req);
 }
 
 static int virtiofs_readlink(struct vnode *vp, struct uio *uio)
@@ -517,6 +628,10 @@ static void virtiofs_reclaim(struct vnode *vp)
 	struct virtiofs_conn *conn = conn_of(vp);
 	if (n->dir_open)
 		fuse_release(vp, FUSE_RELEASEDIR, n->dir_fh);
+	if (n->pc_ready)
+		pc_object_destroy(&n->pc); /* no mapping is left: it would hold the vnode */
+	if (atomic_load(&n->map_open))
+		fuse_release(vp, FUSE_RELEASE, n->map_fh);
 	if (conn->dax && vp->v_type == VREG)
 		dax_invalidate(conn->dax, n->nodeid); /* the node id may name another file next */
 	uint64_t nl = atomic_load(&n->nlookup);
@@ -582,5 +697,6 @@ const struct vnode_ops virtiofs_vnops = {
     .fsync = ro_fsync,
     .open = virtiofs_open,
     .close = virtiofs_close,
+    .mmap = virtiofs_mmap,
     .reclaim = virtiofs_reclaim,
 };

@@ -36,8 +36,8 @@ static uint64_t file_size(uint64_t nodeid)
 	return nodeid * 1000 + 5;
 }
 
-static int fake_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t foff, uint64_t moff,
-		    uint64_t len, uint64_t *valid)
+static int fake_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		    uint64_t moff, uint64_t len, uint64_t *valid)
 {
 	struct fake *f = be;
 	ck_assert_uint_eq(fh, nodeid + 100);

@@ -1,0 +1,312 @@
+/*
+ * Check suite for the device-window back end (fs/virtiofs/dax_dev.c)
+ * against a fake FUSE server that does what virtiofsd does with a DAX
+ * window: FUSE_SETUPMAPPING maps the host file into the window with
+ * mmap(MAP_FIXED), FUSE_REMOVEMAPPING puts an inaccessible page range back
+ * (a read of a removed or never-mapped range, or of a file's pages past
+ * its end, would crash the test with SIGSEGV/SIGBUS), FUSE_READ is pread.
+ *
+ * Checked: data read through the window equals the files' (across chunks,
+ * at the ends of files, with Device-memory aligned copies); hits send no
+ * request; a full window removes mappings and maps again; a refused
+ * mapping leaves the read to FUSE_READ (-EAGAIN) and ENOSYS turns the
+ * window off; pinned chunks survive eviction, an invalidated pinned chunk
+ * stays readable until its last unpin, which removes its mapping; teardown
+ * removes every mapping.
+ */
+#include "dax.h"
+#include "virtiofs.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MiB   (1ULL << 20)
+#define CHUNK DAX_CHUNK_DEFAULT
+#define NFILE 4
+
+/* Files by node id 1..NFILE (fh = node id + 1000). */
+static const uint64_t file_len[NFILE + 1] = {0, 5 * MiB + 123, 2 * MiB, 1000, 3 * MiB + 4097};
+static int file_fd[NFILE + 1];
+static uint8_t *file_data[NFILE + 1];
+
+struct server {
+	uint8_t *window;
+	uint64_t wlen;
+	int refuse; /* SETUPMAPPING answers this error when set */
+	int setups, removes, reads;
+	uint8_t live[64]; /* chunk mapped on the "host" */
+};
+static struct server srv;
+
+static int fake_call(struct virtiofs_conn *conn, struct fuse_call *c)
+{
+	(void)conn;
+	switch (c->opcode) {
+	case FUSE_SETUPMAPPING: {
+		const struct fuse_setupmapping_in *si = c->in[0];
+		ck_assert_uint_eq(c->in_len[0], sizeof(*si));
+		ck_assert_uint_eq(si->fh, c->nodeid + 1000);
+		ck_assert(si->flags & FUSE_SETUPMAPPING_FLAG_READ);
+		ck_assert(!(si->flags & FUSE_SETUPMAPPING_FLAG_WRITE));
+		ck_assert_uint_eq(si->moffset % CHUNK, 0);
+		ck_assert_uint_eq(si->foffset % CHUNK, 0);
+		ck_assert_uint_le(si->moffset + si->len, srv.wlen);
+		ck_assert_uint_lt(si->foffset, file_len[c->nodeid]); /* never past the end */
+		if (srv.refuse)
+			return srv.refuse;
+		void *p = mmap(srv.window + si->moffset, si->len, PROT_READ, MAP_SHARED | MAP_FIXED,
+			       file_fd[c->nodeid], (off_t)si->foffset);
+		ck_assert_ptr_eq(p, srv.window + si->moffset);
+		srv.live[si->moffset / CHUNK] = 1;
+		srv.setups++;
+		return 0;
+	}
+	case FUSE_REMOVEMAPPING: {
+		const struct fuse_removemapping_in *ri = c->in[0];
+		ck_assert_uint_eq(c->nin, 2);
+		ck_assert_uint_eq(ri->count, 1);
+		const struct fuse_removemapping_one *one = c->in[1];
+		ck_assert_uint_eq(one->moffset % CHUNK, 0);
+		ck_assert(srv.live[one->moffset / CHUNK]);
+		void *p = mmap(srv.window + one->moffset, one->len, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		ck_assert_ptr_eq(p, srv.window + one->moffset);
+		srv.live[one->moffset / CHUNK] = 0;
+		srv.removes++;
+		return 0;
+	}
+	case FUSE_READ: {
+		const struct fuse_read_in *ri = c->in[0];
+		ssize_t n = pread(file_fd[c->nodeid], c->out, ri->size, (off_t)ri->offset);
+		ck_assert_int_ge(n, 0);
+		c->out_got = (uint32_t)n;
+		srv.reads++;
+		return 0;
+	}
+	}
+	ck_abort_msg("unexpected opcode %u", c->opcode);
+	return -EIO;
+}
+
+static int fake_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n)
+{
+	(void)conn, (void)f, (void)n;
+	return 0;
+}
+
+static const struct virtiofs_conn_ops fake_ops = {.call = fake_call, .forget = fake_forget};
+static struct virtiofs_conn conn;
+
+static void setup_files(void)
+{
+	for (int i = 1; i <= NFILE; i++) {
+		char name[] = "/tmp/karst-daxdev-XXXXXX";
+		file_fd[i] = mkstemp(name);
+		ck_assert_int_ge(file_fd[i], 0);
+		unlink(name);
+		file_data[i] = malloc(file_len[i]);
+		for (uint64_t b = 0; b < file_len[i]; b++)
+			file_data[i][b] = (uint8_t)(b * 131 + (b >> 11) * 7 + (uint64_t)i * 29);
+		ck_assert_int_eq(pwrite(file_fd[i], file_data[i], file_len[i], 0),
+				 (ssize_t)file_len[i]);
+	}
+}
+
+static void teardown_files(void)
+{
+	for (int i = 1; i <= NFILE; i++) {
+		close(file_fd[i]);
+		free(file_data[i]);
+	}
+}
+
+/* A connection with a window of `chunks` chunks, not yet mapped. */
+static void conn_up(uint32_t chunks, bool device)
+{
+	memset(&srv, 0, sizeof(srv));
+	srv.wlen = (uint64_t)chunks * CHUNK;
+	srv.window = mmap(NULL, srv.wlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(srv.window, MAP_FAILED);
+	memset(&conn, 0, sizeof(conn));
+	strcpy(conn.tag, "daxdev");
+	conn.ops = &fake_ops;
+	conn.max_read = 128 * 1024;
+	conn.map_alignment = 12;
+	conn.window_len = srv.wlen;
+	conn.window_va = srv.window;
+	conn.window_device = device;
+	ck_assert_int_eq(virtiofs_window_create(&conn, 32 * MiB), 0);
+	ck_assert_ptr_nonnull(conn.dax_dev); /* the device's window, not guest memory */
+	ck_assert_uint_eq(conn.dax_window_bytes, srv.wlen);
+}
+
+static void conn_down(void)
+{
+	virtiofs_window_destroy(&conn);
+	ck_assert_ptr_null(conn.dax);
+	for (unsigned c = 0; c < sizeof(srv.live); c++)
+		ck_assert_msg(!srv.live[c], "chunk %u still mapped after teardown", c);
+	ck_assert_int_eq(srv.setups, srv.removes);
+	munmap(srv.window, srv.wlen);
+}
+
+/* Read [off, off+len) of file i through the window; returns what it got. */
+static long rd(int i, uint64_t off, size_t len)
+{
+	static uint8_t buf[1 << 20];
+	ck_assert_uint_le(len, sizeof(buf));
+	long n =
+	    dax_read_sized(conn.dax, (uint64_t)i, (uint64_t)i + 1000, file_len[i], off, buf, len);
+	if (n < 0)
+		return n;
+	uint64_t want = off >= file_len[i] ? 0 : file_len[i] - off < len ? file_len[i] - off : len;
+	ck_assert_int_eq(n, (long)want);
+	ck_assert_msg(memcmp(buf, file_data[i] + off, (size_t)n) == 0,
+		      "file %d at %llu: window bytes differ", i, (unsigned long long)off);
+	return n;
+}
+
+static void read_whole(int i, size_t step)
+{
+	for (uint64_t off = 0; off < file_len[i]; off += step)
+		ck_assert_int_ge(rd(i, off, step), 0);
+}
+
+START_TEST(test_data_equal)
+{
+	conn_up(8, _i);
+	for (int i = 1; i <= NFILE; i++)
+		read_whole(i, 65536);
+	int setups = srv.setups;
+	ck_assert_int_eq(setups, 3 + 1 + 1 + 2); /* one per chunk of each file */
+	for (int i = 1; i <= NFILE; i++)
+		read_whole(i, 12345);	      /* odd sizes and offsets, across chunks */
+	ck_assert_int_eq(srv.setups, setups); /* all hits */
+	ck_assert_int_eq(srv.reads, 0);
+	ck_assert_int_eq(rd(3, 999, 10), 1); /* the last byte */
+	ck_assert_int_eq(rd(3, 1000, 10), 0);
+	ck_assert_int_eq(rd(2, 2 * MiB, 10), 0); /* a chunk past the end: no request */
+	ck_assert_int_eq(srv.setups, setups);
+	ck_assert_uint_gt(atomic_load(&conn.dax->st.hits), 0);
+	/* A file of unknown size is not mapped blindly. */
+	uint8_t b[16];
+	dax_invalidate(conn.dax, 4);
+	ck_assert_int_eq(dax_read(conn.dax, 4, 1004, 3 * MiB, b, sizeof(b)), -EAGAIN);
+	conn_down();
+}
+END_TEST
+
+START_TEST(test_full_window_remaps)
+{
+	conn_up(2, false);
+	for (int round = 0; round < 2; round++) {
+		read_whole(1, 1 << 20); /* 3 chunks through a window of 2 */
+		read_whole(4, 1 << 20);
+		ck_assert_uint_le(dax_in_use(conn.dax), 2);
+	}
+	ck_assert_int_eq(srv.setups, 2 * (3 + 2));
+	ck_assert_int_ge(srv.removes, srv.setups - 2);
+	ck_assert_uint_eq(atomic_load(&conn.dax->st.evictions), (uint64_t)srv.setups - 2);
+	ck_assert_uint_eq(conn.ops_stat[FUSE_SETUPMAPPING].requests, (uint64_t)srv.setups);
+	ck_assert_uint_eq(conn.ops_stat[FUSE_REMOVEMAPPING].requests, (uint64_t)srv.removes);
+	conn_down();
+}
+END_TEST
+
+START_TEST(test_refused_falls_back)
+{
+	conn_up(4, false);
+	srv.refuse = -ENOMEM; /* the host could not map it this time */
+	uint8_t b[100];
+	ck_assert_int_eq(dax_read_sized(conn.dax, 1, 1001, file_len[1], 0, b, sizeof(b)), -EAGAIN);
+	ck_assert_uint_eq(atomic_load(&conn.dax->st.fallbacks), 1);
+	ck_assert_uint_eq(virtiofs_devwindow_refused(&conn), 1);
+	ck_assert_int_eq(srv.setups, 0);
+	srv.refuse = 0; /* the next read tries again */
+	ck_assert_int_eq(rd(1, 0, 100), 100);
+	ck_assert_int_eq(srv.setups, 1);
+	/* A host without DAX: the window is off after the first refusal. */
+	srv.refuse = -ENOSYS;
+	ck_assert_int_eq(dax_read_sized(conn.dax, 4, 1004, file_len[4], 0, b, sizeof(b)), -EAGAIN);
+	uint64_t asked = conn.ops_stat[FUSE_SETUPMAPPING].requests;
+	ck_assert_int_eq(dax_read_sized(conn.dax, 4, 1004, file_len[4], 2 * MiB, b, sizeof(b)),
+			 -EAGAIN);
+	ck_assert_uint_eq(conn.ops_stat[FUSE_SETUPMAPPING].requests, asked); /* not asked again */
+	ck_assert_int_eq(rd(1, 50, 10), 10); /* what is mapped still serves */
+	conn_down();
+}
+END_TEST
+
+START_TEST(test_pins)
+{
+	conn_up(2, false);
+	uint32_t c1, c2, c3;
+	uint8_t *a1, *a2, *a3;
+	uint64_t v1, v2, v3;
+	ck_assert_int_eq(dax_pin(conn.dax, 1, 1001, file_len[1], 2 * MiB + 10, &c1, &a1, &v1), 0);
+	ck_assert_uint_eq(v1, CHUNK - 10);
+	ck_assert_int_eq(memcmp(a1, file_data[1] + 2 * MiB + 10, v1), 0);
+	/* Cycle other files through the one chunk left: the pinned one stays. */
+	read_whole(4, 1 << 20);
+	read_whole(2, 1 << 20);
+	ck_assert_int_eq(memcmp(a1, file_data[1] + 2 * MiB + 10, v1), 0);
+	ck_assert_uint_gt(atomic_load(&conn.dax->st.evictions), 0);
+	/* A second pin of the same chunk is a hit; then every chunk pinned. */
+	int setups = srv.setups;
+	ck_assert_int_eq(dax_pin(conn.dax, 1, 1001, file_len[1], 2 * MiB, &c2, &a2, &v2), 0);
+	ck_assert_uint_eq(c2, c1);
+	ck_assert_int_eq(srv.setups, setups);
+	ck_assert_int_eq(dax_pin(conn.dax, 3, 1003, file_len[3], 0, &c3, &a3, &v3), 0);
+	ck_assert_uint_eq(v3, 1000);
+	ck_assert_uint_eq(dax_pinned(conn.dax), 2);
+	uint8_t b[10];
+	ck_assert_int_eq(dax_read_sized(conn.dax, 4, 1004, file_len[4], 0, b, sizeof(b)), -EAGAIN);
+	ck_assert_int_eq(dax_pin(conn.dax, 3, 1003, file_len[3], 1000, &c3, &a3, &v3), -ENXIO);
+	dax_unpin(conn.dax, c3);
+	/* The file changed: the pinned chunk is out of the lookups but stays
+	 * mapped for its users until the last unpin. */
+	int removes = srv.removes;
+	dax_invalidate(conn.dax, 1);
+	ck_assert_int_eq(srv.removes, removes);
+	ck_assert_int_eq(memcmp(a1, file_data[1] + 2 * MiB + 10, v1), 0);
+	setups = srv.setups;
+	ck_assert_int_eq(rd(1, 2 * MiB, 100), 100); /* a miss: mapped anew in the other chunk */
+	ck_assert_int_eq(srv.setups, setups + 1);
+	removes = srv.removes;
+	dax_unpin(conn.dax, c1);
+	ck_assert_int_eq(srv.removes, removes);
+	dax_unpin(conn.dax, c2); /* the last one: the stale mapping goes */
+	ck_assert_int_eq(srv.removes, removes + 1);
+	ck_assert_uint_eq(dax_pinned(conn.dax), 0);
+	ck_assert_int_eq(rd(1, 2 * MiB, 100), 100);
+	conn_down();
+}
+END_TEST
+
+static Suite *dax_dev_suite(void)
+{
+	Suite *s = suite_create("dax_dev");
+	TCase *t = tcase_create("device window");
+	tcase_add_unchecked_fixture(t, setup_files, teardown_files);
+	tcase_add_loop_test(t, test_data_equal, 0, 2); /* 1: Device memory, aligned loads */
+	tcase_add_test(t, test_full_window_remaps);
+	tcase_add_test(t, test_refused_falls_back);
+	tcase_add_test(t, test_pins);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(dax_dev_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
