@@ -9,8 +9,9 @@
  *             (EIO), so the fault is reported, never a silent zero page
  *   map       the leaf is installed: the page gains a reverse-map entry
  *             (space, va) and joins the mapped list the scanner walks;
- *             refused (-EFAULT) when the page was removed meanwhile
- *             (truncate raced with the fault)
+ *             refused when the page was removed meanwhile: -EFAULT
+ *             past the end (truncate raced with the fault), -EAGAIN
+ *             inside the file (invalidated or evicted: the VM retries)
  *   unmap     the leaf is gone (munmap, truncate, eviction); its dirty
  *             state moves into the page
  *   put_page  the leaf's reference goes
@@ -182,7 +183,11 @@ static int pager_map(struct vm_area *a, uintptr_t va, uint64_t pa)
 	struct pc_page *pg = pc_page_find(obj, pc_index_of(offset), pa);
 	int e = 0;
 	if (!pg || (pc_flags(pg) & PC_PG_REMOVED)) {
-		e = -EFAULT;
+		/* The page went meanwhile. Past the (new) end of the file the
+		 * fault fails; inside it (invalidation by a host-side change,
+		 * eviction) the VM tries again and finds the current page. */
+		uint64_t end = (obj->size + PAGE_MASK) & ~(uint64_t)PAGE_MASK;
+		e = offset < end ? -EAGAIN : -EFAULT;
 		kfree(r);
 	} else {
 		r->vs = a->space;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <karst/arch.h>
 #include <karst/kmem.h>
+#include <karst/thread.h>
 #include <karst/vm.h>
 #include <string.h>
 
@@ -535,10 +536,15 @@ int vm_fault(struct vm_space *vs, uintptr_t va, unsigned access)
 		if (rc != -EAGAIN)
 			return rc;
 		/* The pager's work runs with no space locked (it may lock
-		 * this space and others, one at a time); then try again. */
-		if (!unblock || tries >= 64)
+		 * this space and others, one at a time); then try again. A
+		 * pager with nothing to do (its page went while the fault
+		 * mapped it) just asks for another try. */
+		if (tries >= 64)
 			return -EBUSY;
-		unblock();
+		if (unblock)
+			unblock();
+		else
+			thread_yield();
 	}
 }
 

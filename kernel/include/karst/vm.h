@@ -124,7 +124,8 @@ struct vm_pager_ops {
 	/* The reverse map (optional, both or neither). map: the page fault
 	 * returned is now mapped at va (its leaf is installed); an error
 	 * removes the leaf again, puts the page back and fails the fault
-	 * with it (the pager refuses a page it removed meanwhile). unmap:
+	 * with it (the pager refuses a page it removed meanwhile; -EAGAIN
+	 * makes vm_fault try the fault again). unmap:
 	 * the leaf at va is gone and its TLB entries flushed; dirty is the
 	 * leaf's last dirty state. put_page follows for the same page. */
 	int (*map)(struct vm_area *area, uintptr_t va, uint64_t pa);
@@ -147,9 +148,9 @@ struct vm_space;
 struct vm_area {
 	struct list_node link; /* vm_space.areas, sorted by start */
 	struct vm_space *space;
-	uintptr_t start, end;  /* [start, end), page aligned */
-	unsigned prot;	       /* MMU_ACCESS_MASK bits */
-	unsigned flags;	       /* VM_MAP_* */
+	uintptr_t start, end; /* [start, end), page aligned */
+	unsigned prot;	      /* MMU_ACCESS_MASK bits */
+	unsigned flags;	      /* VM_MAP_* */
 	const struct vm_pager_ops *pager;
 	void *obj;	 /* the pager's object */
 	uint64_t offset; /* object offset of start */
