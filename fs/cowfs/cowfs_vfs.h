@@ -18,6 +18,7 @@ struct cowfs_mount {
 	char source[64]; /* provider name */
 	uint64_t txg_ns; /* commit interval */
 	struct thread *syncer;
+	struct cowfs_scrub_job *scrub; /* the last `cowfs scrub`, or NULL */
 	_Atomic bool stopping;
 	struct list_node link; /* in the list of mounted pools */
 };

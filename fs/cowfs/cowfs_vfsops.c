@@ -148,6 +148,8 @@ static int cowfs_unmount(struct mount *mp)
 		atomic_store(&cm->stopping, true);
 		thread_join(cm->syncer);
 	}
+	if (cm->scrub)
+		cowfs_scrub_stop(cm->scrub);
 	int err = cowfs_close(cm->pool);
 	if (err)
 		printk("cowfs: %s: last commit failed (%d)\n", cm->source, err);
