@@ -34,7 +34,7 @@ static uint8_t *base, *img;
 static uint32_t *used; /* sectors of base that are not zero */
 static size_t nused;
 static uint8_t dirty[NSECT / 8]; /* sectors of img that differ from base */
-static struct arc *arc;		 /* one for every open: each open has its own keys */
+static struct arc *arc;		 /* of the current input (each open has its own keys) */
 
 static int fd_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
@@ -117,9 +117,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (null >= 0)
 		dup2(null, 1);
 	make_base();
-	struct arc_config ac = {.name = "fuzz", .c_max = 4u << 20};
-	if (arc_create(&ac, &arc) != 0)
-		abort();
 	for (int i = 1; i < *argc; i++)
 		if (!strncmp((*argv)[i], "-dump_seed=", 11)) {
 			FILE *f = fopen((*argv)[i] + 11, "wb");
@@ -199,11 +196,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dirty[used[k] / 8] |= (uint8_t)(1u << (used[k] % 8));
 	}
 
+	/* An ARC per input, small and destroyed at the end: allocations
+	 * balance, so libFuzzer's leak check only runs after a real leak. */
+	struct arc_config ac = {.name = "fuzz", .c_max = 2u << 20, .hash_log2 = 8};
+	if (arc_create(&ac, &arc) != 0)
+		abort();
 	char why[128];
 	struct cowfs_pool *p;
 	struct cowfs_open_opts oo = {.fixed_time = 3, .dirty_max = 1u << 20, .arc = arc};
-	if (cowfs_open(&dev, &oo, &p, why, sizeof(why)) != 0)
+	if (cowfs_open(&dev, &oo, &p, why, sizeof(why)) != 0) {
+		arc_destroy(arc);
 		return 0;
+	}
 	static struct walk w;
 	w.p = p;
 	w.budget = 400;
@@ -224,5 +228,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		walk(&w, COWFS_ROOT_OBJ, 0);
 		cowfs_close(p);
 	}
+	arc_destroy(arc);
 	return 0;
 }
