@@ -19,6 +19,10 @@
 #   make bench          print the benchmark figures (never fails on speed):
 #                       kernels under TCG (sched, vfs, blk, vm), host ARC/VFS/GEOM
 #   make coverage       line coverage of fs/vfs by its host suite (gcovr)
+#   make fuzz [FUZZ_TIME=SECONDS]
+#                       libFuzzer targets (clang) in build/fuzz/: cowfs images,
+#                       GPT/MBR/label tasting, virtqueue used ring; each runs
+#                       FUZZ_TIME s (default 60; make check: 8 s, seeds only)
 #   make compare        karst beside a Debian Linux guest on the same QEMU:
 #                       table, CSV and PNG in build/compare/<arch>/
 #                       (COMPARE_ARGS="--runs 3 -w boot,idle" and so on)
@@ -33,6 +37,8 @@ ARCH ?= x86_64
 BUILD ?= debug
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMDLINE ?=
+FUZZ_TIME ?= 60
+FUZZ_FLAGS ?=
 SHARE ?=
 ROOT ?=
 # The root image `make run` boots (ROOT=virtiofs: none by default).
@@ -57,7 +63,7 @@ DIR_release = build/$(1)-release
 kdir = $(call DIR_$(2),$(1))
 
 .PHONY: all deps kernel image run check check-host check-kernel format bench coverage compare \
-	compare-smoke clean FORCE
+	compare-smoke fuzz clean FORCE
 
 all: kernel
 
@@ -127,6 +133,14 @@ check-host: deps
 	@cmake -S . -B build/host-tsan -DKARST_ARCH=host -DKARST_SANITIZE=thread >/dev/null
 	@cmake --build build/host-tsan -j $(JOBS) --target karst_concurrent_tests
 	@cd build/host-tsan && ctest --output-on-failure -j $(JOBS) -L concurrent
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=8 FUZZ_FLAGS=--fresh
+
+fuzz: deps
+	@CC=clang cmake -S . -B build/fuzz -DKARST_ARCH=host -DKARST_FUZZ=ON \
+		-DKARST_SANITIZE=address,undefined,fuzzer-no-link \
+		"-DKARST_ONLY=fs/arc;fs/cowfs;fs/vfs;tests/fuzz" >/dev/null
+	@cmake --build build/fuzz -j $(JOBS) --target fuzz_cowfs fuzz_geom fuzz_virtq
+	@tests/fuzz/run-fuzz $(FUZZ_FLAGS) build/fuzz $(FUZZ_TIME)
 
 check-kernel: deps
 	$(call build_kernel,$(ARCH),release)

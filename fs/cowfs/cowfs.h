@@ -196,6 +196,39 @@ struct cowfs_check_stats {
 int cowfs_check(struct cowfs_pool *p, void (*report)(void *arg, const char *line), void *arg,
 		struct cowfs_check_stats *st);
 
+/*
+ * Scrub (cowfs_scrub.c): read and verify every copy of every block of the
+ * last committed group; rewrite bad copies from good ones (unless the pool
+ * is read-only); name the files with blocks that have no good copy.
+ * Unlike cowfs_check it runs on a pool in use, taking the pool's mutex
+ * once per object. rate: bytes per second (0: as fast as it goes); stop
+ * (may be NULL) ends it early with -EINTR. st is updated as it goes.
+ */
+#define COWFS_SCRUB_NAMES 8
+struct cowfs_scrub_stats {
+	bool running;
+	int err;			 /* when done: 0, -EINTR (stopped), -ENOMEM */
+	uint64_t txg;			 /* the group scrubbed */
+	uint64_t objects, objects_total; /* objects walked so far, of */
+	uint64_t blocks, bytes;		 /* blocks checked, bytes read (every copy) */
+	uint64_t errors;		 /* copies that did not verify */
+	uint64_t repaired;		 /* copies rewritten from a good one */
+	uint64_t unrecoverable;		 /* blocks with no good copy */
+	uint64_t elapsed_ns;
+	unsigned nbad; /* files with unrecoverable blocks (at most COWFS_SCRUB_NAMES) */
+	char bad_names[COWFS_SCRUB_NAMES][128];
+};
+int cowfs_scrub(struct cowfs_pool *p, uint64_t rate, const _Atomic bool *stop,
+		struct cowfs_scrub_stats *st);
+/* The same in a background thread: start, read progress, stop (waits for
+ * the thread and frees the job; call it before closing the pool). */
+struct cowfs_scrub_job;
+int cowfs_scrub_start(struct cowfs_pool *p, uint64_t rate, struct cowfs_scrub_job **out);
+const struct cowfs_scrub_stats *cowfs_scrub_progress(const struct cowfs_scrub_job *j);
+void cowfs_scrub_stop(struct cowfs_scrub_job *j);
+/* One line (no newline) of st: state, counts, damaged files. */
+size_t cowfs_scrub_format(const struct cowfs_scrub_stats *st, char *buf, size_t size);
+
 /* The block pointer of a data block (level 0) of an object, for tools. */
 int cowfs_obj_bp(struct cowfs_pool *p, uint64_t obj, uint64_t blkid, struct cowfs_bp *bp);
 /* The uberblocks of the labels, for tools: calls fn for each valid one. */

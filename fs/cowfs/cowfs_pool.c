@@ -6,7 +6,8 @@
  * Opening tries the uberblocks of both label rings newest first; one whose
  * root block or space map does not read back is skipped with a message, so
  * a torn last commit falls back to the one before. Every refusal carries a
- * one-line reason for the caller to print.
+ * one-line reason for the caller to print. A writable open then heals the
+ * labels (heal_labels).
  */
 #include "cowfs_impl.h"
 #include <errno.h>
@@ -305,6 +306,58 @@ static int load_ub(struct cowfs_pool *p, const struct cowfs_ub *ub, const char *
 	return 0;
 }
 
+/*
+ * Heal the labels after an open (not read-only): a label header or the
+ * opened group's uberblock that does not read back right in one label is
+ * rewritten from the other (or from the pool's own copy), so that a single
+ * bad copy never stays the only good one. Counted in repaired; failures
+ * to write are logged and otherwise ignored (the pool is open either way).
+ */
+static void heal_labels(struct cowfs_pool *p, const struct cowfs_ub *ub)
+{
+	uint8_t *buf = kmalloc(COWFS_LABEL_HDRSIZE + COWFS_UB_SLOT);
+	if (!buf)
+		return;
+	uint8_t *slot = buf + COWFS_LABEL_HDRSIZE;
+	unsigned healed = 0;
+	for (int i = 0; i < 2; i++) {
+		uint64_t off = cowfs_label_offset(p->label.psize, i);
+		struct cowfs_label l;
+		struct cowfs_ub u;
+		const char *w;
+		bool good = p->dev->ops->read(p->dev->ctx, off, buf, COWFS_LABEL_HDRSIZE) == 0 &&
+			    cowfs_label_decode(buf, &l, &w) == 0 && l.index == (uint32_t)i &&
+			    l.pool_guid == p->guid && l.psize == p->label.psize;
+		if (!good) {
+			struct cowfs_label nl = p->label;
+			nl.index = (uint32_t)i;
+			cowfs_label_encode(&nl, buf);
+			if (cowfs_dev_write(p, off, buf, COWFS_LABEL_HDRSIZE) == 0) {
+				healed++;
+				printk("cowfs: %s: label %d rewritten\n", p->label.name, i);
+			}
+		}
+		uint64_t uoff =
+		    off + COWFS_UB_RING_OFF + (ub->txg % COWFS_UB_SLOTS) * COWFS_UB_SLOT;
+		good = p->dev->ops->read(p->dev->ctx, uoff, slot, COWFS_UB_SLOT) == 0 &&
+		       cowfs_ub_decode(slot, &u, &w) == 0 && u.txg == ub->txg &&
+		       u.pool_guid == ub->pool_guid &&
+		       cowfs_cksum_equal(&u.root.cksum, &ub->root.cksum);
+		if (!good) {
+			memset(slot, 0, COWFS_UB_SLOT);
+			cowfs_ub_encode(ub, slot);
+			if (cowfs_dev_write(p, uoff, slot, COWFS_UB_SLOT) == 0) {
+				healed++;
+				printk("cowfs: %s: uberblock of txg %llu rewritten in label %d\n",
+				       p->label.name, (unsigned long long)ub->txg, i);
+			}
+		}
+	}
+	if (healed && p->dev->ops->flush(p->dev->ctx) == 0)
+		p->st.repaired += healed;
+	kfree(buf);
+}
+
 int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct cowfs_pool **out,
 	       char *why, size_t whylen)
 {
@@ -352,8 +405,11 @@ int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct co
 			break;
 		}
 		err = load_ub(p, &cand[i].ub, &w);
-		if (!err)
+		if (!err) {
+			if (!p->rdonly)
+				heal_labels(p, &cand[i].ub);
 			break;
+		}
 		printk("cowfs: %s: txg %llu unusable (%s)%s\n", lbl.name,
 		       (unsigned long long)cand[i].ub.txg, w,
 		       i + 1 < n ? ", trying an older one" : "");

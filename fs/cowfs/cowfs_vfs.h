@@ -19,6 +19,7 @@ struct cowfs_mount {
 	char source[64]; /* provider name */
 	uint64_t txg_ns; /* commit interval */
 	struct thread *syncer;
+	struct cowfs_scrub_job *scrub; /* the last `cowfs scrub`, or NULL */
 	_Atomic bool stopping;
 	struct list_node link;	/* in the list of mounted pools */
 	struct cowfs_pcset pcs; /* open regular files (page cache) */

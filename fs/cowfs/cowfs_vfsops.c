@@ -160,6 +160,8 @@ static int cowfs_unmount(struct mount *mp)
 		atomic_store(&cm->stopping, true);
 		thread_join(cm->syncer);
 	}
+	if (cm->scrub)
+		cowfs_scrub_stop(cm->scrub);
 	/* Every vnode is gone (the VFS checked the mount is not busy), so
 	 * their pages were written back when they were reclaimed. */
 	int err = cowfs_pcset_flush(&cm->pcs);

@@ -6,10 +6,14 @@
  *   cowfs cat IMAGE PATH       write a file's bytes to stdout
  *   cowfs stat IMAGE [PATH]    the pool, its uberblocks; or an object and
  *                              the block pointer of its first block
- *   cowfs check IMAGE          verify every checksum and the space map
+ *   cowfs check IMAGE          verify every checksum and the space map, then
+ *                              the scrub walk (read-only: nothing repaired)
+ *   cowfs scrub IMAGE          the scrub walk, writable: bad copies of
+ *                              metadata rewritten from good ones
  *
  * A bad image is refused with one line on stderr and exit status 1; check
- * exits 1 when it finds problems (one line each).
+ * exits 1 when it finds problems (one line each), scrub when blocks are
+ * unrecoverable.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -145,21 +149,23 @@ static void check_line(void *arg, const char *line)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: cowfs ls|cat|stat|check IMAGE [PATH]\n");
+		fprintf(stderr, "usage: cowfs ls|cat|stat|check|scrub IMAGE [PATH]\n");
 		return 2;
 	}
 	const char *cmd = argv[1], *image = argv[2], *path = argc > 3 ? argv[3] : NULL;
-	if (strcmp(cmd, "ls") && strcmp(cmd, "cat") && strcmp(cmd, "stat") && strcmp(cmd, "check"))
-		fail("unknown command '%s' (ls, cat, stat, check)", cmd);
+	bool scrub = !strcmp(cmd, "scrub");
+	if (strcmp(cmd, "ls") && strcmp(cmd, "cat") && strcmp(cmd, "stat") &&
+	    strcmp(cmd, "check") && !scrub)
+		fail("unknown command '%s' (ls, cat, stat, check, scrub)", cmd);
 	if (!strcmp(cmd, "cat") && !path)
 		fail("cat needs a PATH");
 	struct cowfs_dev *dev;
-	int err = cowfs_filedev_open(image, false, 0, &dev);
+	int err = cowfs_filedev_open(image, scrub, 0, &dev);
 	if (err)
 		fail("%s: %s", image, strerror(-err));
 	char why[128];
 	struct cowfs_pool *p;
-	struct cowfs_open_opts oo = {.rdonly = true};
+	struct cowfs_open_opts oo = {.rdonly = !scrub};
 	if (cowfs_open(dev, &oo, &p, why, sizeof(why)) != 0)
 		fail("%s: not a usable cowfs image: %s", image, why);
 	int rc = 0;
@@ -225,11 +231,26 @@ int main(int argc, char **argv)
 			if (cowfs_obj_bp(p, obj, 0, &bp) == 0)
 				print_bp("block 0", &bp);
 		}
+	} else if (scrub) {
+		struct cowfs_scrub_stats ss;
+		char line[1400];
+		err = cowfs_scrub(p, 0, NULL, &ss);
+		if (err)
+			fail("%s: scrub could not run: %s", image, strerror(-err));
+		cowfs_scrub_format(&ss, line, sizeof(line));
+		printf("%s: %s\n", image, line);
+		rc = ss.unrecoverable ? 1 : 0;
 	} else {
 		struct cowfs_check_stats st;
 		int n = cowfs_check(p, check_line, NULL, &st);
 		if (n < 0)
 			fail("%s: check could not run: %s", image, strerror(-n));
+		struct cowfs_scrub_stats ss;
+		char line[1400];
+		if (cowfs_scrub(p, 0, NULL, &ss) == 0) {
+			cowfs_scrub_format(&ss, line, sizeof(line));
+			printf("%s\n", line);
+		}
 		printf("%s: %s: %llu objects (%llu files, %llu directories, %llu symlinks), "
 		       "%llu blocks, %llu bytes verified, %d problems\n",
 		       image, n ? "DAMAGED" : "clean", (unsigned long long)st.objects,

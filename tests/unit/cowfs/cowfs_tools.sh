@@ -28,13 +28,20 @@ done
 "$CW" ls img1 | grep -q -- '-> etc/motd' || { echo "symlink missing"; exit 1; }
 "$CW" ls img1 etc | grep -q -- '-rw-------' || { echo "mode lost"; exit 1; }
 [ "$("$CW" ls img1 wide | wc -l)" -eq 2000 ] || { echo "wide directory incomplete"; exit 1; }
-# damage the first data block of numbers.txt
+# damage the first data block of numbers.txt: check and scrub name the file
 addr=$("$CW" stat img1 numbers.txt | sed -n 's/^block 0: addr \([0-9]*\)\/.*/\1/p')
 [ -n "$addr" ] || { echo "no block address"; exit 1; }
 cp img1 bad.img
 printf '\377\377\377\377' | dd of=bad.img bs=1 seek=$((addr + 64)) conv=notrunc 2>/dev/null
 if "$CW" check bad.img >/dev/null; then echo "check missed the damage"; exit 1; fi
 if "$CW" cat bad.img numbers.txt >/dev/null 2>&1; then echo "cat returned bad bytes"; exit 1; fi
+"$CW" check bad.img | grep -q 'unrecoverable 1: /numbers.txt$' || { echo "check did not name the file"; exit 1; }
+# scrub: copy 0 of the etc directory's bucket damaged too, rewritten from copy 1
+daddr=$("$CW" stat img1 etc | sed -n 's/^block 0: addr \([0-9]*\)\/.*/\1/p')
+printf '\377\377\377\377' | dd of=bad.img bs=1 seek=$((daddr + 64)) conv=notrunc 2>/dev/null
+if "$CW" scrub bad.img > out; then echo "scrub missed the damage"; exit 1; fi
+grep -q 'errors 2, repaired 1, unrecoverable 1: /numbers.txt$' out || { cat out; echo "scrub: wrong result"; exit 1; }
+"$CW" scrub bad.img | grep -q 'errors 1, repaired 0, unrecoverable 1' || { echo "scrub did not repair"; exit 1; }
 # garbage and a too-small image: one line, status 1
 head -c 8388608 /dev/zero > zero.img
 if "$CW" ls zero.img 2>err; then echo "accepted an empty image"; exit 1; fi

@@ -482,12 +482,14 @@ START_TEST(test_bad_images)
 	mk(8 * MB, COWFS_COMP_LZ4, 0);
 	char why[128];
 	uint8_t *img = cowfs_memdev_bytes(dev);
-	/* One label gone: still opens from the other. */
+	/* One label gone: still opens from the other, which heals it. */
 	memset(img, 0, 512);
 	op();
 	ck_assert_int_eq(cowfs_close(pool), 0);
 	pool = NULL;
+	ck_assert_int_eq(memcmp(img, "KARST-COWFS-LBL", 16), 0);
 	/* Both labels gone: refused with a reason. */
+	memset(img, 0, 512);
 	memset(img + 8 * MB - 256 * 1024, 0, 512);
 	ck_assert_int_eq(cowfs_open(dev, NULL, &pool, why, sizeof(why)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "label"));
