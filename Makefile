@@ -138,7 +138,7 @@ check-host: deps
 fuzz: deps
 	@CC=clang cmake -S . -B build/fuzz -DKARST_ARCH=host -DKARST_FUZZ=ON \
 		-DKARST_SANITIZE=address,undefined,fuzzer-no-link \
-		"-DKARST_ONLY=fs/arc;fs/cowfs;fs/vfs;tests/fuzz" >/dev/null
+		"-DKARST_ONLY=fs/arc;fs/cowfs;fs/vfs;pagecache;tests/unit/vm;tests/fuzz" >/dev/null
 	@cmake --build build/fuzz -j $(JOBS) --target fuzz_cowfs fuzz_geom fuzz_virtq
 	@tests/fuzz/run-fuzz $(FUZZ_FLAGS) build/fuzz $(FUZZ_TIME)
 
