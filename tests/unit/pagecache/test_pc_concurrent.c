@@ -4,11 +4,13 @@
  * munmap, remap), readers, eviction and the scanner all at once on one
  * file. Each writer owns its pages and writes a growing counter; at the
  * end, after fsync, the store holds each writer's last value: eviction,
- * scanning and unmapping lost no write.
+ * scanning and unmapping lost no write. Then faults racing invalidations
+ * (a host-side change): every fault inside the file succeeds.
  */
 #include "pc_test_fs.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,12 +133,60 @@ START_TEST(test_everything_at_once)
 }
 END_TEST
 
+/* A fault racing an invalidation (a host-side change of a virtio-fs file
+ * drops every cached page): the page the fault got may be removed before
+ * it is mapped. Inside the file the fault must be tried again and map the
+ * current page, never fail (a kernel mapping would panic on EFAULT). */
+static struct tfs inv_f;
+static void *invalidator(void *arg)
+{
+	(void)arg;
+	/* Changes come and go; back to back, a fault slowed down by a
+	 * sanitizer could lose every one of its bounded retries. */
+	while (!atomic_load(&stop)) {
+		ck_assert_int_eq(pc_invalidate(&inv_f.obj, NPAGES * PAGE_SIZE), 0);
+		usleep(100);
+	}
+	return NULL;
+}
+
+START_TEST(test_fault_races_invalidate)
+{
+	atomic_store(&stop, false);
+	tmach_init(&m);
+	tfs_init(&inv_f, &tfs_fill_owner, NPAGES * PAGE_SIZE);
+	pthread_t t;
+	pthread_create(&t, NULL, invalidator, NULL);
+	uint64_t end = now_ns() + RUN_NS, faults = 0;
+	while (now_ns() < end) {
+		uintptr_t va =
+		    tmach_map(&m, &inv_f, NPAGES * PAGE_SIZE, MMU_READ, VM_MAP_SHARED, 0);
+		for (int p = 0; p < NPAGES; p++) {
+			uint8_t v = 0;
+			int e = tmach_read(&m, va + p * PAGE_SIZE + 5, &v);
+			if (e || v != tfs_byte(p, 5))
+				fprintf(stderr, "    page %d: fault %d, byte %u\n", p, e, v);
+			ck_assert_int_eq(e, 0);
+			ck_assert_uint_eq(v, tfs_byte(p, 5));
+			faults++;
+		}
+		ck_assert_int_eq(vm_munmap(&m.vs, (void *)va, NPAGES * PAGE_SIZE), 0);
+	}
+	atomic_store(&stop, true);
+	pthread_join(t, NULL);
+	ck_assert_uint_gt(faults, 0);
+	tfs_destroy(&inv_f);
+	tmach_destroy(&m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pc_concurrent");
 	TCase *tc = tcase_create("concurrent");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_everything_at_once);
+	tcase_add_test(tc, test_fault_races_invalidate);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
