@@ -149,6 +149,23 @@ static struct pc_page *next_mapped(struct pc_object *obj, uint64_t *from)
 	return NULL;
 }
 
+/* Unmap every mapped page from index first on. Called with obj->lock,
+ * which it drops around each page's unmapping (the spaces' locks come
+ * first); a page reference keeps the page meanwhile. */
+static void unmap_from(struct pc_object *obj, uint64_t first)
+{
+	uint64_t i = first;
+	struct pc_page *pg;
+	while ((pg = next_mapped(obj, &i)) != NULL) {
+		mutex_unlock(&obj->lock);
+		pc_unmap_all(pg);
+		mutex_lock(&obj->lock);
+		pc_page_put(pg);
+		if (++i == 0)
+			break;
+	}
+}
+
 int pc_truncate(struct pc_object *obj, uint64_t size)
 {
 	uint64_t first = (size + PAGE_MASK) >> PAGE_SHIFT; /* first page wholly past the end */
@@ -168,16 +185,7 @@ int pc_truncate(struct pc_object *obj, uint64_t size)
 			first = size >> PAGE_SHIFT;
 	}
 	/* Step 2: unmap what lies past the end. */
-	uint64_t i = first;
-	struct pc_page *pg;
-	while ((pg = next_mapped(obj, &i)) != NULL) {
-		mutex_unlock(&obj->lock);
-		pc_unmap_all(pg);
-		mutex_lock(&obj->lock);
-		pc_page_put(pg);
-		if (++i == 0)
-			break;
-	}
+	unmap_from(obj, first);
 	/* Step 3: drop the pages and zero the new tail. */
 	remove_from(obj, first);
 	if (size & PAGE_MASK) {
@@ -197,16 +205,7 @@ int pc_invalidate(struct pc_object *obj, uint64_t size)
 	mutex_lock(&obj->lock);
 	if (size > obj->size)
 		obj->size = size;
-	uint64_t i = 0;
-	struct pc_page *pg;
-	while ((pg = next_mapped(obj, &i)) != NULL) {
-		mutex_unlock(&obj->lock);
-		pc_unmap_all(pg);
-		mutex_lock(&obj->lock);
-		pc_page_put(pg);
-		if (++i == 0)
-			break;
-	}
+	unmap_from(obj, 0);
 	remove_from(obj, 0);
 	mutex_unlock(&obj->lock);
 	return 0;

@@ -11,6 +11,10 @@
 #include "cowfs.h"
 #include "cowfs_pc.h"
 
+/* A GEOM consumer (ctx: struct g_consumer *) as a cowfs device: what a
+ * mount reads and writes through (kernel builds). */
+extern const struct cowfs_dev_ops cowfs_geom_dev_ops;
+
 /* One mounted pool. */
 struct cowfs_mount {
 	struct cowfs_pool *pool;

@@ -41,7 +41,7 @@ static int gdev_flush(void *ctx)
 	return g_flush(ctx);
 }
 
-static const struct cowfs_dev_ops gdev_ops = {
+const struct cowfs_dev_ops cowfs_geom_dev_ops = {
     .read = gdev_read,
     .write = gdev_write,
     .flush = gdev_flush,
@@ -114,7 +114,7 @@ static int cowfs_mount(struct mount *mp, const char *source, const char *data)
 		return err == -ENOENT ? -ENXIO : err;
 	}
 	cm->cp = cp;
-	cm->dev.ops = &gdev_ops;
+	cm->dev.ops = &cowfs_geom_dev_ops;
 	cm->dev.ctx = cp;
 	cm->dev.size = cp->provider->mediasize;
 	cowfs_pcset_init(&cm->pcs);

@@ -14,23 +14,10 @@
 #include <vfs.h>
 
 #include "cowfs.h"
+#include "cowfs_vfs.h"
+#include "kt_cowfs.h"
 
-static int md_dev_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	return g_read_data(ctx, off, buf, len);
-}
-static int md_dev_write(void *ctx, uint64_t off, const void *buf, size_t len)
-{
-	return g_write_data(ctx, off, buf, len);
-}
-static int md_dev_flush(void *ctx)
-{
-	return g_flush(ctx);
-}
-static const struct cowfs_dev_ops md_ops = {md_dev_read, md_dev_write, md_dev_flush};
-
-/* A memory disk `name` of `size` with an empty cowfs on it. */
-static int make_pool(const char *name, uint64_t size, uint8_t comp)
+int kt_cowfs_make_pool(const char *name, uint64_t size, uint8_t comp)
 {
 	int err = g_md_create(name, size, 512, NULL, 0);
 	if (err)
@@ -40,7 +27,7 @@ static int make_pool(const char *name, uint64_t size, uint8_t comp)
 	err = g_open(name, 1, 1, 1, NULL, NULL, &cp);
 	if (err)
 		return err;
-	struct cowfs_dev dev = {&md_ops, cp, size};
+	struct cowfs_dev dev = {&cowfs_geom_dev_ops, cp, size};
 	struct cowfs_mkfs_opts o = {.comp = comp, .time = 1};
 	char why[96];
 	err = cowfs_mkfs(&dev, &o, why, sizeof(why));
@@ -58,7 +45,7 @@ static void pattern(uint8_t *b, size_t n, unsigned seed)
 
 KTEST(cowfs_vfs_round_trip)
 {
-	KT_ASSERT(make_pool("cwmd0", 16 << 20, COWFS_COMP_LZ4) == 0);
+	KT_ASSERT(kt_cowfs_make_pool("cwmd0", 16 << 20, COWFS_COMP_LZ4) == 0);
 	vfs_mkdir("/cwt", 0755);
 	KT_ASSERT(vfs_mount("/dev/cwmd0", "/cwt", "cowfs", 0, "txg=1") == 0);
 	KT_EXPECT(vfs_mkdir("/cwt/dir", 0755) == 0);
@@ -109,7 +96,7 @@ KTEST(cowfs_vfs_round_trip)
 
 KTEST(cowfs_vfs_enospc)
 {
-	KT_ASSERT(make_pool("cwmd1", 6 << 20, COWFS_COMP_OFF) == 0);
+	KT_ASSERT(kt_cowfs_make_pool("cwmd1", 6 << 20, COWFS_COMP_OFF) == 0);
 	vfs_mkdir("/cwf", 0755);
 	KT_ASSERT(vfs_mount("/dev/cwmd1", "/cwf", "cowfs", 0, NULL) == 0);
 	size_t n = 1 << 20;

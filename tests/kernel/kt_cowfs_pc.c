@@ -16,38 +16,7 @@
 
 #include "cowfs.h"
 #include "cowfs_pc.h"
-
-static int pcmd_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	return g_read_data(ctx, off, buf, len);
-}
-static int pcmd_write(void *ctx, uint64_t off, const void *buf, size_t len)
-{
-	return g_write_data(ctx, off, buf, len);
-}
-static int pcmd_flush(void *ctx)
-{
-	return g_flush(ctx);
-}
-static const struct cowfs_dev_ops pcmd_ops = {pcmd_read, pcmd_write, pcmd_flush};
-
-static int pc_make_pool(const char *name, uint64_t size)
-{
-	int err = g_md_create(name, size, 512, NULL, 0);
-	if (err)
-		return err;
-	g_waitidle();
-	struct g_consumer *cp;
-	err = g_open(name, 1, 1, 1, NULL, NULL, &cp);
-	if (err)
-		return err;
-	struct cowfs_dev dev = {&pcmd_ops, cp, size};
-	struct cowfs_mkfs_opts o = {.comp = COWFS_COMP_OFF, .time = 1};
-	char why[96];
-	err = cowfs_mkfs(&dev, &o, why, sizeof(why));
-	g_close(cp);
-	return err;
-}
+#include "kt_cowfs.h"
 
 static uint64_t sum(const uint8_t *p, size_t n)
 {
@@ -61,7 +30,7 @@ static uint64_t sum(const uint8_t *p, size_t n)
 
 KTEST(cowfs_mmap)
 {
-	KT_ASSERT(pc_make_pool("cwmd3", 16 << 20) == 0);
+	KT_ASSERT(kt_cowfs_make_pool("cwmd3", 16 << 20, COWFS_COMP_OFF) == 0);
 	vfs_mkdir("/cwm", 0755);
 	KT_ASSERT(vfs_mount("/dev/cwmd3", "/cwm", "cowfs", 0, "txg=1") == 0);
 	uint8_t *buf = kmalloc(CPC_LEN), *back = kmalloc(CPC_LEN);
