@@ -256,28 +256,23 @@ static int revalidate(struct vnode *vp, uint64_t *size)
 
 static int virtiofs_getattr(struct vnode *vp, struct vfs_stat *st)
 {
+	int e = revalidate(vp, NULL);
+	if (e)
+		return e;
 	struct vfsn *n = vfsn_of(vp);
 	mutex_lock(&n->lock);
-	int e = attr_refresh(vp, n);
-	if (!e) {
-		const struct fuse_attr *a = &n->attr;
-		st->st_ino = a->ino;
-		st->st_mode = attr_mode(a);
-		st->st_nlink = a->nlink;
-		st->st_size = a->size;
-		st->st_blksize = a->blksize ? a->blksize : 4096;
-		st->st_blocks = a->blocks;
-		st->st_atime_ns = a->atime * 1000000000ULL + a->atimensec;
-		st->st_mtime_ns = a->mtime * 1000000000ULL + a->mtimensec;
-		st->st_ctime_ns = a->ctime * 1000000000ULL + a->ctimensec;
-	}
-	bool stale = n->pages_stale;
-	n->pages_stale = false;
-	uint64_t sz = n->attr.size;
+	const struct fuse_attr *a = &n->attr;
+	st->st_ino = a->ino;
+	st->st_mode = attr_mode(a);
+	st->st_nlink = a->nlink;
+	st->st_size = a->size;
+	st->st_blksize = a->blksize ? a->blksize : 4096;
+	st->st_blocks = a->blocks;
+	st->st_atime_ns = a->atime * 1000000000ULL + a->atimensec;
+	st->st_mtime_ns = a->mtime * 1000000000ULL + a->mtimensec;
+	st->st_ctime_ns = a->ctime * 1000000000ULL + a->ctimensec;
 	mutex_unlock(&n->lock);
-	if (stale && n->pc_ready)
-		pc_invalidate(&n->pc, sz);
-	return e;
+	return 0;
 }
 
 static int fuse_open(struct vnode *vp, uint32_t opcode, uint64_t *fh)
