@@ -113,12 +113,18 @@ run: kernel $(if $(filter $(ROOT_IMAGE),$(IMAGE)),$(ROOT_IMAGE))
 	@tools/karst-run --arch $(ARCH) --build $(BUILD) $(if $(SHARE),--share '$(SHARE):share') \
 		$(RUN_DISK) $(if $(RUN_CMDLINE),-e '$(RUN_CMDLINE)')
 
+# The two architectures' kernel phases run side by side (each QEMU is one
+# busy host thread), each into its own log, printed whole when both end.
 check: deps
 	@mkdir -p build; start=$$(date +%s); \
-	phase() { t=$$(date +%s); $(MAKE) --no-print-directory "$$@" && \
-		echo "make check: phase $$* took $$(( $$(date +%s) - t )) s"; }; \
-	{ phase check-host && phase check-kernel ARCH=x86_64 && \
-	  phase check-kernel ARCH=aarch64 && phase compare-smoke; } 2>&1 | tee build/check.log; \
+	timed() { t=$$(date +%s); "$${@:2}" && echo "make check: phase $$1 took $$(( $$(date +%s) - t )) s"; }; \
+	mk() { $(MAKE) --no-print-directory "$$@"; }; \
+	kernels() { timed check-kernel-x86_64 mk check-kernel ARCH=x86_64 >build/check-x86_64.log 2>&1 & a=$$!; \
+		timed check-kernel-aarch64 mk check-kernel ARCH=aarch64 >build/check-aarch64.log 2>&1 & b=$$!; \
+		wait $$a; ra=$$?; wait $$b; rb=$$?; \
+		cat build/check-x86_64.log build/check-aarch64.log; [ $$ra = 0 ] && [ $$rb = 0 ]; }; \
+	{ timed check-host mk check-host && timed kernels kernels && \
+	  timed compare-smoke mk compare-smoke; } 2>&1 | tee build/check.log; \
 	rc=$${PIPESTATUS[0]}; \
 	echo "make check: $$(( $$(date +%s) - start )) s, status $$rc" | tee -a build/check.log; \
 	tools/check-summary build/check.log $$rc
