@@ -12,6 +12,10 @@
 #   make check          host suites (ASan+UBSan, TSan for the concurrent
 #                       ones, a short fuzz run) and in-kernel
 #                       suites on both architectures under QEMU/TCG
+#   make stress [STRESS_CUTS=N]
+#                       power cuts under QEMU: SIGKILL while karst writes,
+#                       boot again and check, N per architecture (500;
+#                       make check: 20); prints how many survived
 #   make format         clang-format every source file
 #   make kernel         build the kernel image only
 #   make image          (re)build build/image/root.img from image/root/ with
@@ -39,6 +43,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMDLINE ?=
 FUZZ_TIME ?= 60
 FUZZ_FLAGS ?=
+STRESS_CUTS ?= 500
 SHARE ?=
 ROOT ?=
 # The root image `make run` boots (ROOT=virtiofs: none by default).
@@ -62,8 +67,8 @@ DIR_debug = build/$(1)
 DIR_release = build/$(1)-release
 kdir = $(call DIR_$(2),$(1))
 
-.PHONY: all deps kernel image run check check-host check-kernel format bench coverage compare \
-	compare-smoke fuzz clean FORCE
+.PHONY: all deps kernel image run check check-host check-kernel stress format bench coverage \
+	compare compare-smoke fuzz clean FORCE
 
 all: kernel
 
@@ -152,10 +157,20 @@ check-kernel: deps
 	$(call build_kernel,$(ARCH),debug)
 	@tests/kernel/run-ktests --arch $(ARCH) --build release --suite-only
 	@tests/kernel/run-ktests --arch $(ARCH) --build debug
+	@cmake -S . -B build/host -DKARST_ARCH=host >/dev/null
+	@cmake --build build/host -j $(JOBS) --target mkcowfs cowfs >/dev/null
+	@tests/kernel/run-powercut --arch $(ARCH) --build debug --cuts 20
 	@cmake -S . -B build/$(ARCH)-nocowfs -DKARST_ARCH=$(ARCH) -DCMAKE_BUILD_TYPE=Release \
 		-DKARST_WITH_COWFS=OFF >/dev/null
 	@cmake --build build/$(ARCH)-nocowfs -j $(JOBS)
 	@tests/kernel/run-ktests --arch $(ARCH) --without-cowfs build/$(ARCH)-nocowfs
+
+stress: deps
+	$(call build_kernel,x86_64,debug)
+	$(call build_kernel,aarch64,debug)
+	@cmake -S . -B build/host -DKARST_ARCH=host >/dev/null
+	@cmake --build build/host -j $(JOBS) --target mkcowfs cowfs >/dev/null
+	@tests/kernel/run-powercut --arch all --build debug --cuts $(STRESS_CUTS)
 
 bench: deps
 	$(call build_kernel,x86_64,release)

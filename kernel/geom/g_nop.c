@@ -10,6 +10,15 @@
  * fails. A request that survives is cloned and sent down. A successful
  * read may have one bit flipped (chosen by the PRNG) on its way back up.
  *
+ * Power cut: with drop set, every write after the first drop_after ones
+ * (counted from the configuration) is dropped: completed as a success,
+ * nothing written, as by a disk whose power went while its cache held the
+ * data. With torn, the first dropped write is torn instead: each of its
+ * sectors is written or not by a PRNG bit (one clone per run of written
+ * sectors, every clone made before any is requested; each clone completes
+ * for its own sectors and the skipped ones after it, so the request
+ * reports all its bytes). Reads and flushes go on as before.
+ *
  * Delay: g_down may not sleep, so a delayed clone is queued for the geom's
  * own worker thread, which sleeps until the clone's deadline (enqueue time
  * plus delay) and then requests it. Deadlines are kept per request, so
@@ -34,7 +43,8 @@ struct g_nop_softc {
 	struct spinlock lock;
 	struct g_nop_config cfg;
 	uint64_t prng;
-	uint64_t nreq; /* reads and writes seen, for fail_after */
+	uint64_t nreq;	  /* reads and writes seen, for fail_after */
+	uint64_t nwrites; /* writes seen, for drop_after */
 	struct g_nop_stats st;
 	struct g_consumer *cp;
 
@@ -76,11 +86,93 @@ static void g_nop_done(struct bio *cbp)
 	g_std_done(cbp);
 }
 
+/* The torn write's clones: each reports its sectors and the skipped ones
+ * after it (in caller1) as completed, so the parent completes whole. */
+static void g_nop_torn_done(struct bio *cbp)
+{
+	if (atomic_load(&cbp->error) == 0)
+		cbp->completed = (uint64_t)(uintptr_t)cbp->caller1;
+	g_std_done(cbp);
+}
+
+/*
+ * Tear bp: the sectors whose bit of a splitmix64 stream from `seed` is
+ * set are written, one clone per run, the others not. Runs from g_down:
+ * no sleep. Every clone is made before any is requested (g_clone_bio).
+ */
+static void g_nop_tear(struct g_nop_softc *sc, struct bio *bp, uint64_t seed, uint32_t delay_us)
+{
+	uint64_t ss = bp->to->sectorsize ? bp->to->sectorsize : 512;
+	uint64_t nsec = bp->length / ss, bits = 0;
+	struct list_node clones;
+	list_init(&clones);
+	struct bio *last = NULL;
+	uint64_t lead = 0; /* skipped sectors before the first clone */
+	bool prev = false; /* the sector before was written */
+	for (uint64_t i = 0; i < nsec; i++) {
+		if (i % 64 == 0) {
+			uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+			bits = z ^ (z >> 31);
+		}
+		bool write = (bits >> (i % 64)) & 1, extend = write && prev;
+		prev = write;
+		if (!write || extend) {
+			if (last) /* skipped after it, or its run grows */
+				last->caller1 = (void *)((uintptr_t)last->caller1 + ss);
+			else
+				lead++;
+			if (extend)
+				last->length += ss;
+			continue;
+		}
+		struct bio *cbp = g_clone_bio(bp);
+		if (!cbp) {
+			struct bio *c;
+			while ((c = list_first(&clones, struct bio, queue))) {
+				list_del(&c->queue);
+				g_destroy_bio(c);
+			}
+			bp->children = 0;
+			g_io_deliver(bp, -ENOMEM);
+			return;
+		}
+		cbp->offset = bp->offset + i * ss;
+		cbp->length = ss;
+		cbp->data = (uint8_t *)bp->data + i * ss;
+		cbp->done = g_nop_torn_done;
+		cbp->caller1 = (void *)(uintptr_t)(ss + (last ? 0 : lead * ss));
+		cbp->caller2 = sc;
+		list_add_tail(&clones, &cbp->queue);
+		last = cbp;
+	}
+	if (!last) { /* no sector written: dropped whole */
+		bp->completed = bp->length;
+		g_io_deliver(bp, 0);
+		return;
+	}
+	struct bio *c;
+	while ((c = list_first(&clones, struct bio, queue))) {
+		list_del(&c->queue);
+		if (delay_us) {
+			c->t_start = time_ns() + (uint64_t)delay_us * NSEC_PER_USEC;
+			spin_lock(&sc->qlock);
+			list_add_tail(&sc->queue, &c->queue);
+			spin_unlock(&sc->qlock);
+			sema_up(&sc->work);
+		} else {
+			g_io_request(c, sc->cp);
+		}
+	}
+}
+
 static void g_nop_start(struct bio *bp)
 {
 	struct g_nop_softc *sc = bp->to->geom->softc;
-	bool fail = false;
+	bool fail = false, drop = false, tear = false;
 	uintptr_t flip = 0;
+	uint64_t tear_seed = 0;
 
 	spin_lock(&sc->lock);
 	struct g_nop_config cfg = sc->cfg;
@@ -98,22 +190,41 @@ static void g_nop_start(struct bio *bp)
 	case BIO_WRITE:
 		sc->st.writes++;
 		sc->nreq++;
+		sc->nwrites++;
 		fail = (cfg.fail_after && sc->nreq > cfg.fail_after) ||
 		       g_nop_chance(sc, cfg.wfail_ppm);
-		if (fail)
+		if (fail) {
 			sc->st.wfailures++;
+		} else if (cfg.drop && sc->nwrites > cfg.drop_after) {
+			drop = true;
+			sc->st.dropped++;
+			if (cfg.torn && sc->nwrites == cfg.drop_after + 1) {
+				tear = true;
+				tear_seed = g_nop_rand(sc);
+				sc->st.torn++;
+			}
+		}
 		break;
 	default:
 		sc->st.other++;
 		break;
 	}
-	if (!fail && cfg.delay_us)
+	if (!fail && !(drop && !tear) && cfg.delay_us)
 		sc->st.delayed++;
 	spin_unlock(&sc->lock);
 
 	if (fail) {
 		bp->completed = 0;
 		g_io_deliver(bp, cfg.error ? cfg.error : -EIO);
+		return;
+	}
+	if (tear) {
+		g_nop_tear(sc, bp, tear_seed, cfg.delay_us);
+		return;
+	}
+	if (drop) {
+		bp->completed = bp->length;
+		g_io_deliver(bp, 0);
 		return;
 	}
 	struct bio *cbp = g_clone_bio(bp);
@@ -193,12 +304,16 @@ static void g_nop_dumpconf(struct g_sbuf *sb, const char *indent, struct g_geom 
 		      "flip %u ppm, seed %llu\n",
 		      indent, c.rfail_ppm, c.wfail_ppm, (unsigned long long)c.fail_after,
 		      c.delay_us, c.flip_ppm, (unsigned long long)c.seed);
+	if (c.drop)
+		g_sbuf_printf(sb, "%sPower cut: writes dropped after %llu%s\n", indent,
+			      (unsigned long long)c.drop_after, c.torn ? ", the first torn" : "");
 	g_sbuf_printf(sb,
 		      "%sCounters: %llu reads, %llu writes, %llu other, %llu read failures, "
-		      "%llu write failures, %llu flips\n",
+		      "%llu write failures, %llu flips, %llu dropped, %llu torn\n",
 		      indent, (unsigned long long)s.reads, (unsigned long long)s.writes,
 		      (unsigned long long)s.other, (unsigned long long)s.rfailures,
-		      (unsigned long long)s.wfailures, (unsigned long long)s.flips);
+		      (unsigned long long)s.wfailures, (unsigned long long)s.flips,
+		      (unsigned long long)s.dropped, (unsigned long long)s.torn);
 }
 
 static void g_nop_apply(struct g_nop_softc *sc, const struct g_nop_config *cfg)
@@ -207,6 +322,7 @@ static void g_nop_apply(struct g_nop_softc *sc, const struct g_nop_config *cfg)
 	sc->cfg = *cfg;
 	sc->prng = cfg->seed;
 	sc->nreq = 0;
+	sc->nwrites = 0;
 	spin_unlock(&sc->lock);
 }
 
@@ -351,6 +467,18 @@ static int g_nop_ctl_config(struct g_ctlreq *req, struct g_nop_config *c)
 		return -EINVAL;
 	if (g_ctl_get_u64(req, "failafter", &v) == 0)
 		c->fail_after = v;
+	int err = g_ctl_get_u64(req, "dropafter", &v);
+	if (err == -EINVAL)
+		return g_ctl_error(req, "NOP: bad dropafter");
+	if (err == 0) {
+		c->drop = true;
+		c->drop_after = v;
+	}
+	if (g_ctl_get(req, "torn")) {
+		if (!c->drop)
+			return g_ctl_error(req, "NOP: torn needs dropafter=N");
+		c->torn = true;
+	}
 	if (g_ctl_get_u64(req, "seed", &v) == 0)
 		c->seed = v;
 	if (g_ctl_get_u64(req, "delay", &v) == 0) {
@@ -368,7 +496,8 @@ static int g_nop_ctl_config(struct g_ctlreq *req, struct g_nop_config *c)
 
 /*
  * geom NOP create provider=md0 [rfail=PCT] [wfail=PCT] [flip=PCT] [failafter=N]
- *                 [delay=US] [seed=N] [error=ERRNO]   (also rfail_ppm=... etc.)
+ *                 [dropafter=N [torn]] [delay=US] [seed=N] [error=ERRNO]
+ *                 (also rfail_ppm=... etc.)
  * geom NOP configure name=md0.nop [same options; unnamed ones reset to 0]
  * geom NOP stats name=md0.nop
  * geom NOP destroy name=md0.nop [force]

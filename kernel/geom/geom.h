@@ -504,10 +504,18 @@ struct g_nop_config {
 	uint32_t flip_ppm;	       /* probability a read gets one bit flipped */
 	uint64_t seed;		       /* of the deterministic PRNG */
 	int error;		       /* injected error, default -EIO */
+	bool drop;		       /* power cut: every write after the first
+					  drop_after ones (counted from the
+					  configuration) succeeds unwritten */
+	uint64_t drop_after;
+	bool torn; /* ...and the first dropped write is torn:
+		      a PRNG-chosen subset of its sectors
+		      written */
 };
 
 struct g_nop_stats {
 	uint64_t reads, writes, other, rfailures, wfailures, flips, delayed;
+	uint64_t dropped, torn; /* writes dropped (a torn one included), torn */
 };
 
 /* A NOP geom over `provider`, offering "<provider>.nop". May sleep. */

@@ -394,6 +394,128 @@ START_TEST(test_nop_errors_through_part)
 }
 END_TEST
 
+/* Which sectors of [off, off + len) on the raw disk hold the pattern of
+ * (seed, off), which are still zero; anything else fails the test. */
+static uint64_t written_mask(struct g_consumer *raw, uint64_t off, size_t len, uint64_t seed)
+{
+	static uint8_t r[64 * SS], w[64 * SS], zero[SS];
+	ck_assert_uint_le(len, sizeof(r));
+	ck_assert_int_eq(g_read_data(raw, off, r, len), 0);
+	gt_fill(w, len, seed, off);
+	uint64_t mask = 0;
+	for (size_t s = 0; s < len / SS; s++) {
+		if (memcmp(r + s * SS, w + s * SS, SS) == 0)
+			mask |= 1ULL << s;
+		else
+			ck_assert_msg(memcmp(r + s * SS, zero, SS) == 0, "sector %zu mixed", s);
+	}
+	return mask;
+}
+
+/*
+ * Power cut: after dropafter=N writes every write succeeds unwritten;
+ * with torn the first dropped one lands in part, sector by sector, the
+ * same sectors for the same seed. Configured through `geom NOP`.
+ */
+START_TEST(test_nop_drop_and_tear)
+{
+	static uint8_t w[64 * SS], want[64 * SS], zero[4 * 64 * SS];
+	const size_t len = sizeof(w);
+	char out[1024];
+	struct g_sbuf sb;
+	g_sbuf_init(&sb, out, sizeof(out));
+	ck_assert_int_eq(g_md_create("md0", 4 * MB, SS, NULL, 0), 0);
+	const char *create[] = {"create", "provider=md0", "dropafter=3"};
+	ck_assert_int_eq(g_ctl("NOP", 3, create, &sb), 0);
+	ck_assert(gt_wait_provider("md0.nop", true));
+	struct g_consumer *cp, *raw;
+	ck_assert_int_eq(g_open("md0.nop", 1, 1, 0, NULL, NULL, &cp), 0);
+	ck_assert_int_eq(g_open("md0", 1, 0, 0, NULL, NULL, &raw), 0);
+
+	/* Reads do not count; six writes succeed, three reach the disk. */
+	ck_assert_int_eq(g_read_data(cp, 0, w, len), 0);
+	for (int i = 0; i < 6; i++) {
+		gt_fill(w, len, (uint64_t)i + 1, (uint64_t)i * len);
+		ck_assert_int_eq(g_write_data(cp, (uint64_t)i * len, w, len), 0);
+	}
+	ck_assert_int_eq(g_flush(cp), 0);
+	for (int i = 0; i < 6; i++)
+		ck_assert_uint_eq(written_mask(raw, (uint64_t)i * len, len, (uint64_t)i + 1),
+				  i < 3 ? ~0ULL : 0);
+	struct g_nop_stats st;
+	ck_assert_int_eq(g_nop_get_stats("md0.nop", &st), 0);
+	ck_assert_uint_eq(st.writes, 6);
+	ck_assert_uint_eq(st.dropped, 3);
+	ck_assert_uint_eq(st.torn, 0);
+
+	/* torn: the third write of each round lands in part; the same seed
+	 * tears the same sectors, another seed others. */
+	uint64_t masks[3];
+	const uint64_t seeds[3] = {7, 7, 8};
+	const char *plain[] = {"configure", "name=md0.nop"};
+	for (int round = 0; round < 3; round++) {
+		uint64_t base = 8 * len;
+		ck_assert_int_eq(g_ctl("NOP", 2, plain, &sb), 0);
+		ck_assert_int_eq(g_write_data(cp, base, zero, 4 * len), 0);
+		char seed[32];
+		snprintf(seed, sizeof(seed), "seed=%llu", (unsigned long long)seeds[round]);
+		const char *conf[] = {"configure", "name=md0.nop", "dropafter=2", "torn", seed};
+		ck_assert_int_eq(g_ctl("NOP", 5, conf, &sb), 0);
+		for (int i = 0; i < 4; i++) {
+			uint64_t off = base + (uint64_t)i * len;
+			gt_fill(w, len, 100 + (uint64_t)round, off);
+			ck_assert_int_eq(g_write_data(cp, off, w, len), 0);
+		}
+		for (int i = 0; i < 4; i++) {
+			uint64_t off = base + (uint64_t)i * len;
+			uint64_t m = written_mask(raw, off, len, 100 + (uint64_t)round);
+			if (i < 2)
+				ck_assert_uint_eq(m, ~0ULL);
+			else if (i == 2)
+				masks[round] = m;
+			else
+				ck_assert_uint_eq(m, 0);
+		}
+		ck_assert_uint_ne(masks[round], 0);
+		ck_assert_uint_ne(masks[round], ~0ULL);
+	}
+	ck_assert_uint_eq(masks[0], masks[1]);
+	ck_assert_uint_ne(masks[0], masks[2]);
+	ck_assert_int_eq(g_nop_get_stats("md0.nop", &st), 0);
+	ck_assert_uint_eq(st.dropped, 3 + 3 * 2); /* the counters go on across configures */
+	ck_assert_uint_eq(st.torn, 3);
+	g_sbuf_init(&sb, out, sizeof(out));
+	const char *stats[] = {"stats", "name=md0.nop"};
+	ck_assert_int_eq(g_ctl("NOP", 2, stats, &sb), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Power cut: writes dropped after 2, the first torn"));
+	ck_assert_ptr_nonnull(strstr(out, "9 dropped, 3 torn"));
+
+	/* A torn write delayed: its runs go through the worker. */
+	ck_assert_int_eq(g_ctl("NOP", 2, plain, &sb), 0);
+	ck_assert_int_eq(g_write_data(cp, 0, zero, len), 0);
+	const char *delayed[] = {"configure", "name=md0.nop", "dropafter=0",
+				 "torn",      "delay=1000",   "seed=7"};
+	ck_assert_int_eq(g_ctl("NOP", 6, delayed, &sb), 0);
+	gt_fill(w, len, 100, 8 * len + 2 * len); /* the bytes of round 0's torn write */
+	ck_assert_int_eq(g_write_data(cp, 0, w, len), 0);
+	ck_assert_int_eq(g_read_data(raw, 0, w, len), 0);
+	gt_fill(want, len, 100, 8 * len + 2 * len);
+	uint64_t m = 0;
+	for (size_t s = 0; s < len / SS; s++)
+		if (memcmp(w + s * SS, want + s * SS, SS) == 0)
+			m |= 1ULL << s;
+	ck_assert_uint_eq(m, masks[0]);
+
+	/* Refused: torn alone, a bad count. */
+	const char *torn_alone[] = {"configure", "name=md0.nop", "torn"};
+	ck_assert_int_eq(g_ctl("NOP", 3, torn_alone, &sb), -EINVAL);
+	const char *bad[] = {"configure", "name=md0.nop", "dropafter=x"};
+	ck_assert_int_eq(g_ctl("NOP", 3, bad, &sb), -EINVAL);
+	g_close(cp);
+	g_close(raw);
+}
+END_TEST
+
 /*
  * Four threads, each with 32 requests in flight on its own quarter of
  * md0.nopp1 (PART over NOP over MD), write patterns and read them back.
@@ -533,6 +655,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_nop_flips_one_bit);
 	tcase_add_test(tc, test_nop_delay_overlaps);
 	tcase_add_test(tc, test_nop_errors_through_part);
+	tcase_add_test(tc, test_nop_drop_and_tear);
 	tcase_add_test(tc, test_many_in_flight_part_nop_md);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
