@@ -203,6 +203,13 @@ int pc_write(struct pc_object *obj, struct uio *uio);
  * the mappings fault in the copy). */
 #define PC_WRITE_CLEAN 0x1
 int pc_write_flags(struct pc_object *obj, struct uio *uio, unsigned flags);
+/*
+ * After an -ENOMEM, for a caller that holds no page-cache or owner lock:
+ * reclaim (each try twice as much as the last, from 256 KiB) and return
+ * true to try again, or false once err is not -ENOMEM or *tries (start it
+ * at 0) has used up its bound. pc_read and pc_write use it themselves.
+ */
+bool pc_nomem_retry(int err, int *tries);
 /* Write back every dirty page; the first error, or 0. */
 int pc_fsync(struct pc_object *obj);
 

@@ -140,6 +140,9 @@ static struct reclaimer pc_reclaimer = {
     .name = "pagecache",
     .reclaim = pc_reclaim,
     .lowmem = pc_lowmem,
+    /* Before the ARC: a clean page is a copy of what the ARC (or the
+     * owner) holds, and the ARC's blocks may be smaller (compressed). */
+    .first = true,
 };
 
 void pc_register_reclaim(void)
