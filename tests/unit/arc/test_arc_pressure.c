@@ -66,11 +66,8 @@ END_TEST
 START_TEST(test_dirty_limit_follows_c_down_and_up)
 {
 	/* Blocks of BS; c from 64 blocks down to c_min 8 and back. */
-	struct arc_config cfg = {.name = "t",
-				 .c_max = 64 * BS,
-				 .c_min = 8 * BS,
-				 .grow_retry_ns = 1,
-				 .shrink_shift = 1};
+	struct arc_config cfg = {
+	    .name = "t", .c_max = 64 * BS, .c_min = 8 * BS, .grow_retry_ns = 1, .shrink_shift = 1};
 	struct arc *a;
 	ck_assert_int_eq(arc_create(&cfg, &a), 0);
 	for (uint64_t i = 0; i < 64; i++)
