@@ -266,6 +266,10 @@ int pc_stats_format(char *buf, size_t size);
  * bytes freed. pc_register_reclaim() joins the kernel's reclaimer registry.
  */
 size_t pc_evict(size_t bytes);
+/* The first round only: clean, unmapped, unreferenced pages, dropped
+ * without calling the owner (but unlend). For an owner short of memory
+ * while it holds its own locks, which writeback would take again. */
+size_t pc_evict_clean(size_t bytes);
 void pc_register_reclaim(void);
 
 /*
