@@ -203,6 +203,13 @@ int pc_write(struct pc_object *obj, struct uio *uio);
  * the mappings fault in the copy). */
 #define PC_WRITE_CLEAN 0x1
 int pc_write_flags(struct pc_object *obj, struct uio *uio, unsigned flags);
+/*
+ * After an -ENOMEM, for a caller that holds no page-cache or owner lock:
+ * reclaim (each try twice as much as the last, from 256 KiB) and return
+ * true to try again, or false once err is not -ENOMEM or *tries (start it
+ * at 0) has used up its bound. pc_read and pc_write use it themselves.
+ */
+bool pc_nomem_retry(int err, int *tries);
 /* Write back every dirty page; the first error, or 0. */
 int pc_fsync(struct pc_object *obj);
 
@@ -259,6 +266,10 @@ int pc_stats_format(char *buf, size_t size);
  * bytes freed. pc_register_reclaim() joins the kernel's reclaimer registry.
  */
 size_t pc_evict(size_t bytes);
+/* The first round only: clean, unmapped, unreferenced pages, dropped
+ * without calling the owner (but unlend). For an owner short of memory
+ * while it holds its own locks, which writeback would take again. */
+size_t pc_evict_clean(size_t bytes);
 void pc_register_reclaim(void);
 
 /*

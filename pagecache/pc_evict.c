@@ -105,11 +105,11 @@ static size_t work_on(struct victim *v)
 	return freed;
 }
 
-size_t pc_evict(size_t bytes)
+static size_t evict_rounds(size_t bytes, int last)
 {
 	pc_globals_init();
 	size_t want = (bytes + PAGE_SIZE - 1) / PAGE_SIZE, freed = 0;
-	for (int round = ROUND_CLEAN; round <= ROUND_MAPPED && freed < want; round++) {
+	for (int round = ROUND_CLEAN; round <= last && freed < want; round++) {
 		/* Each round looks at every page about twice at most (a second
 		 * chance, then the decision), whatever it finds. */
 		size_t budget = 2 * (size_t)atomic_load(&pc_ctr.cached) + 16;
@@ -122,6 +122,16 @@ size_t pc_evict(size_t bytes)
 		}
 	}
 	return freed * PAGE_SIZE;
+}
+
+size_t pc_evict(size_t bytes)
+{
+	return evict_rounds(bytes, ROUND_MAPPED);
+}
+
+size_t pc_evict_clean(size_t bytes)
+{
+	return evict_rounds(bytes, ROUND_CLEAN);
 }
 
 static size_t pc_reclaim(void *arg, size_t bytes)
@@ -140,6 +150,9 @@ static struct reclaimer pc_reclaimer = {
     .name = "pagecache",
     .reclaim = pc_reclaim,
     .lowmem = pc_lowmem,
+    /* Before the ARC: a clean page is a copy of what the ARC (or the
+     * owner) holds, and the ARC's blocks may be smaller (compressed). */
+    .first = true,
 };
 
 void pc_register_reclaim(void)

@@ -12,17 +12,47 @@
  * reference) cannot clean the page under a half-done write. A partial
  * write of a page that is not cached reads it first (fill), except past
  * the old end of the file, where there is nothing to read.
+ *
+ * Memory. A page that cannot be made for lack of memory (-ENOMEM from the
+ * allocation or from the owner's fill) is retried after a direct reclaim,
+ * with obj->lock dropped: eviction only tries object locks, so with the
+ * lock held the cache could not give back this object's pages, often the
+ * only ones there are (one big file read from start to end). Bounded:
+ * after PC_NOMEM_TRIES reclaims (each asking twice as much as the last)
+ * that did not help, the error is returned. A read that added a page
+ * while memory is short (reclaim_pressure()) reclaims too, before its
+ * next page: the reader pays for its pages, and the reclaim thread, which
+ * cannot take the object lock the reader holds through each fill, is not
+ * left spinning on them.
  */
 #include "pc_impl.h"
 
 #include <errno.h>
+#include <karst/reclaim.h>
 #include <vfs.h>
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
+#define PC_NOMEM_TRIES	 12
+#define PC_NOMEM_RECLAIM ((size_t)64 * PAGE_SIZE)
+
+/* After -ENOMEM, with no page-cache lock held: reclaim and say whether to
+ * try again (*tries counts the attempts of this page). Each try asks for
+ * twice as much as the last: the owner's fill may want a run of pages
+ * (the ARC's 128 KiB buffers), and the pages eviction frees lie scattered,
+ * so free pages alone do not make a run; freeing more lets the buddy
+ * allocator merge them. */
+bool pc_nomem_retry(int err, int *tries)
+{
+	if (err != -ENOMEM || *tries >= PC_NOMEM_TRIES)
+		return false;
+	reclaim_direct(PC_NOMEM_RECLAIM << (*tries)++);
+	return true;
+}
+
 int pc_read(struct pc_object *obj, struct uio *uio)
 {
-	int err = 0;
+	int err = 0, tries = 0;
 	while (uio->uio_resid > 0 && uio->uio_offset >= 0) {
 		uint64_t off = (uint64_t)uio->uio_offset;
 		mutex_lock(&obj->lock);
@@ -34,14 +64,23 @@ int pc_read(struct pc_object *obj, struct uio *uio)
 		size_t chunk = MIN(PAGE_SIZE - poff, obj->size - off);
 		chunk = MIN(chunk, uio->uio_resid);
 		struct pc_page *pg;
+		uint64_t npages = obj->npages;
 		err = pc_page_lookup(obj, off >> PAGE_SHIFT, false, false, &pg);
 		if (err) {
 			mutex_unlock(&obj->lock);
+			if (pc_nomem_retry(err, &tries)) {
+				err = 0;
+				continue;
+			}
 			break;
 		}
+		tries = 0;
+		bool grew = obj->npages > npages;
 		if (pg)
 			pc_page_get(pg);
 		mutex_unlock(&obj->lock);
+		if (grew && reclaim_pressure())
+			reclaim_direct(PC_NOMEM_RECLAIM);
 		uiomove(pg ? (char *)pg->data + poff : NULL, chunk, uio);
 		if (pg) {
 			mutex_lock(&obj->lock);
@@ -75,7 +114,7 @@ int pc_write(struct pc_object *obj, struct uio *uio)
 
 int pc_write_flags(struct pc_object *obj, struct uio *uio, unsigned flags)
 {
-	int err = 0;
+	int err = 0, tries = 0;
 	int busy = 0;
 	while (uio->uio_resid > 0) {
 		if (uio->uio_offset < 0) {
@@ -112,8 +151,13 @@ int pc_write_flags(struct pc_object *obj, struct uio *uio, unsigned flags)
 		busy = 0;
 		if (err) {
 			mutex_unlock(&obj->lock);
+			if (pc_nomem_retry(err, &tries)) {
+				err = 0;
+				continue;
+			}
 			break;
 		}
+		tries = 0;
 		pc_page_get(pg);
 		mutex_unlock(&obj->lock);
 		uiomove((char *)pg->data + poff, chunk, uio);

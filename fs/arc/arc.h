@@ -137,6 +137,28 @@ void arc_buf_hashkey(const struct arc_buf *b, struct arc_key *key);
  */
 void arc_lowmem(struct arc *a);
 size_t arc_sized_adjust(struct arc *a, size_t bytes);
+/*
+ * Sizing from RAM: the c_max a machine of `ram` bytes gives its ARC, a
+ * quarter of RAM (at least 1 MiB, never more than half). A 64 MiB guest
+ * gets 16 MiB, leaving the page cache, the dirty data of open transaction
+ * groups and the kernel room to live.
+ */
+uint64_t arc_c_max_for_ram(uint64_t ram);
+
+/*
+ * Dirty-data throttle (after OpenZFS's arc_tempreserve_space()). A writer
+ * that is about to dirty `reserve` more bytes while `dirty` bytes are
+ * already dirty in the open transaction group asks first: 0 when it may go
+ * on, -EAGAIN when that would pass arc_dirty_limit() (the writer must let
+ * the dirty data reach the disk, e.g. commit the transaction group, and
+ * ask again). -EAGAIN counts memory_throttle_count. Dirty data is memory
+ * the ARC cannot evict, so the limit follows c: half of it, at least c_min
+ * (c shrinks under memory pressure, and the limit with it). Takes no lock
+ * for long; never allocates.
+ */
+int arc_tempreserve(struct arc *a, uint64_t dirty, uint64_t reserve);
+uint64_t arc_dirty_limit(struct arc *a);
+
 /* Join / leave the kernel's reclaimer registry (<karst/reclaim.h>). */
 void arc_register_reclaim(struct arc *a);
 void arc_unregister_reclaim(struct arc *a);
@@ -166,7 +188,8 @@ struct arc_stats {
 	uint64_t hdr_bytes;	    /* sizeof one header */
 	uint64_t anon_size, mru_size, mfu_size, mru_ghost_size, mfu_ghost_size;
 	uint64_t mru_evictable_data, mfu_evictable_data;
-	uint64_t memory_throttle_count; /* misses that found nothing to evict */
+	uint64_t memory_throttle_count; /* misses that found nothing to evict,
+					 * and writers throttled by arc_tempreserve() */
 	uint64_t memory_direct_count;	/* arc_sized_adjust() calls */
 	uint64_t memory_indirect_count; /* arc_lowmem() calls */
 	uint64_t arc_no_grow;

@@ -30,12 +30,17 @@
  * c grows by s on a miss when the cache is full and c < c_max, unless a
  * shrink happened less than grow_retry_ns ago.
  *
+ * Writers: arc_tempreserve() holds dirty data under arc_dirty_limit()
+ * (half of c); a writer over it is throttled (memory_throttle_count) and
+ * must wait for its data to reach the disk before dirtying more.
+ *
  * Locking: everything here runs under evict_lock with no stripe lock held;
  * eviction locks the victim's stripe (arc_list_take_lru() returns it
  * locked) and frees under the stripe lock. May sleep (mutexes); never
  * allocates.
  */
 #include "arc_impl.h"
+#include <errno.h>
 #include <karst/kmem.h>
 #include <karst/printk.h>
 #include <karst/time.h>
@@ -259,6 +264,21 @@ size_t arc_sized_adjust(struct arc *a, size_t bytes)
 		arc_add(&a->evict_not_enough, 1);
 	mutex_unlock(&a->evict_lock);
 	return freed;
+}
+
+uint64_t arc_dirty_limit(struct arc *a)
+{
+	uint64_t c = arc_ld(&a->c);
+	return MAX(c / 2, a->c_min);
+}
+
+int arc_tempreserve(struct arc *a, uint64_t dirty, uint64_t reserve)
+{
+	/* Some dirty data must be allowed, or a writer could never start. */
+	if (dirty == 0 || dirty + reserve <= arc_dirty_limit(a))
+		return 0;
+	arc_add(&a->memory_throttle_count, 1);
+	return -EAGAIN;
 }
 
 static size_t arc_reclaim_cb(void *arg, size_t bytes)

@@ -17,6 +17,14 @@ size_t arc_hdr_bytes(void)
 	return sizeof(struct arc_buf);
 }
 
+uint64_t arc_c_max_for_ram(uint64_t ram)
+{
+	uint64_t c = ram / 4;
+	c = MAX(c, (uint64_t)1 << 20);
+	c = MIN(c, ram / 2);
+	return MIN(MAX(c, (uint64_t)1), ARC_C_LIMIT);
+}
+
 int arc_create(const struct arc_config *cfg, struct arc **out)
 {
 	if (!cfg || cfg->c_max == 0 || cfg->c_max > ARC_C_LIMIT)

@@ -1,6 +1,7 @@
 /*
  * The kernel's ARC (kernel builds with the disk filesystem only): one
- * instance, sized from RAM at boot (c_max a quarter of it), registered with
+ * instance, sized from RAM at boot (c_max a quarter of it:
+ * arc_c_max_for_ram()), registered with
  * the reclaimer so memory pressure shrinks it, and its statistics published
  * where ZFS users look: /proc/spl/kstat/zfs/arcstats. The disk filesystem
  * takes it with arc_kernel(). Created at INIT_FS, so it exists before the
@@ -38,7 +39,9 @@ static int arc_kernel_init(void)
 	uint64_t ram = kmem_ram_found();
 	struct arc_config cfg = {
 	    .name = "arc",
-	    .c_max = ram / 4 > (64ULL << 20) ? ram / 4 : (64ULL << 20),
+	    /* No floor above RAM: a 64 MiB guest's ARC of 64 MiB left
+	     * nothing for the page cache and ran the kernel out of memory. */
+	    .c_max = arc_c_max_for_ram(ram),
 	    /* Blocks stay as they are on disk (lz4 ones compressed), as in
 	     * ZFS's compressed ARC: compressing plain fills too cost every
 	     * cold read an lz4 pass (cowfs cold reads 1.3-2x slower under

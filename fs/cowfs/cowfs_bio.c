@@ -149,7 +149,11 @@ static int queue_write(struct cowfs_pool *p, uint64_t off, const void *buf, size
 	int err = cowfs_bio_flush_writes(p);
 	if (err)
 		return err;
-	if (len > COWFS_WGATHER)
+	/* The gathering buffer is made on first use; without it (memory is
+	 * short) every write goes to the device as it comes. */
+	if (!p->wg_buf)
+		p->wg_buf = kmalloc(COWFS_WGATHER);
+	if (len > COWFS_WGATHER || !p->wg_buf)
 		return cowfs_dev_write(p, off, buf, len);
 	memcpy(p->wg_buf, buf, len);
 	p->wg_off = off;
@@ -182,7 +186,11 @@ int cowfs_bio_write(struct cowfs_pool *p, const void *data, uint32_t lsize, uint
 		*bp = nb;
 		return 0;
 	}
-	if (comp) {
+	/* The compression buffer too is made on first use; without it the
+	 * block is stored as it is. */
+	if (comp && !p->scratch)
+		p->scratch = kmalloc(COWFS_MAX_RECORDSIZE);
+	if (comp && p->scratch) {
 		size_t c = cowfs_compress(data, lsize, p->scratch);
 		if (c) {
 			psize = (uint32_t)c;

@@ -102,10 +102,10 @@ struct cowfs_pool {
 	uint64_t dirty_bytes;
 
 	/* write gathering */
-	uint8_t *wg_buf;
+	uint8_t *wg_buf; /* COWFS_WGATHER; made on first use */
 	uint64_t wg_off;
 	size_t wg_len;
-	uint8_t *scratch; /* COWFS_MAX_RECORDSIZE for compression */
+	uint8_t *scratch; /* COWFS_MAX_RECORDSIZE for compression; made on first use */
 
 	struct cowfs_pool_info st; /* counters */
 };

@@ -18,8 +18,10 @@
  *
  * Everything here runs with the pool's mutex held.
  */
+#include "arc.h"
 #include "cowfs_impl.h"
 #include <errno.h>
+#include <pagecache.h>
 #include <string.h>
 
 #define OHASH_N 4096
@@ -235,6 +237,24 @@ void cowfs_obj_dirty(struct cowfs_pool *p, struct cowfs_obj *o)
 	dirty_obj_link(p, o);
 }
 
+/*
+ * A dirty block's buffer (up to a record, 128 KiB by default: a run of
+ * pages). Short of memory, and this may be a commit, which must not fail
+ * for it: ask the page cache for clean pages and the ARC for blocks, more
+ * each time, and try again. Only those two: the pool lock is held, and
+ * the page cache's other rounds write back through this pool.
+ */
+static uint8_t *dbuf_data_alloc(struct cowfs_pool *p, uint32_t size)
+{
+	uint8_t *data = kmalloc(size);
+	for (unsigned i = 0; !data && i < 10; i++) {
+		pc_evict_clean((size_t)size << (i + 1));
+		arc_sized_adjust(p->arc, (size_t)size << i);
+		data = kmalloc(size);
+	}
+	return data;
+}
+
 int cowfs_dbuf_dirty(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint64_t blkid,
 		     struct cowfs_dbuf **out)
 {
@@ -254,7 +274,7 @@ int cowfs_dbuf_dirty(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, u
 	}
 	uint32_t size = blk_size(o, level);
 	db = kzalloc(sizeof(*db));
-	uint8_t *data = kmalloc(size);
+	uint8_t *data = dbuf_data_alloc(p, size);
 	if (!db || !data) {
 		kfree(db);
 		kfree(data);

@@ -9,6 +9,7 @@
  * still use, so a full pool can always be emptied. When space looks short
  * a writer first commits the group, which releases the blocks freed in it.
  */
+#include "arc.h"
 #include "cowfs_impl.h"
 #include <errno.h>
 #include <string.h>
@@ -181,9 +182,19 @@ int64_t cowfs_write(struct cowfs_pool *p, uint64_t obj, uint64_t off, const void
 	if (!r && o->dn.type != COWFS_OT_FILE)
 		r = o->dn.type == COWFS_OT_DIR ? -EISDIR : -EINVAL;
 	size_t done = 0;
-	/* In pieces of at most 8 MiB, so a commit can come in between. */
+	/* In pieces of at most 8 MiB, so a commit can come in between. The
+	 * ARC's dirty-data throttle bounds the open group's dirty bytes by
+	 * memory (half the ARC's target): a piece that would pass it first
+	 * commits the group, the writer waiting for the disk (counted in
+	 * memory_throttle_count) instead of dirtying memory it lacks. */
 	while (!r && done < len) {
 		size_t n = MIN(len - done, (size_t)8 << 20);
+		n = MIN(n, (size_t)MAX(arc_dirty_limit(p->arc), (uint64_t)p->rb.recordsize));
+		if (arc_tempreserve(p->arc, p->dirty_bytes, n) != 0) {
+			r = cowfs_sync_locked(p);
+			if (r)
+				break;
+		}
 		uint64_t need = n + (n / COWFS_IND_NBP) + 2 * COWFS_IND_SIZE + o->dn.blksz;
 		r = room_for(p, need);
 		if (!r)

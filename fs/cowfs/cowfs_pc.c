@@ -307,7 +307,13 @@ int cowfs_pc_write(struct cowfs_pcfile *f, struct uio *uio, bool append)
 	size_t cap = uio->uio_resid < COWFS_PC_CHUNK ? uio->uio_resid : COWFS_PC_CHUNK;
 	if (cap == 0)
 		return 0;
-	uint8_t *buf = kmalloc(cap);
+	/* Short of memory (no lock held here): reclaim and try again, and
+	 * settle for a smaller bounce buffer, since a long run of free pages
+	 * is what a fragmented memory lacks. */
+	int tries = 0;
+	uint8_t *buf;
+	while (!(buf = kmalloc(cap)) && pc_nomem_retry(-ENOMEM, &tries))
+		cap = cap > PAGE_SIZE ? cap / 2 : cap;
 	struct vfs_iovec *iov = kmalloc(sizeof(*iov) * (size_t)uio->uio_iovcnt);
 	if (!buf || !iov) {
 		kfree(buf);
@@ -315,6 +321,7 @@ int cowfs_pc_write(struct cowfs_pcfile *f, struct uio *uio, bool append)
 		return -ENOMEM;
 	}
 	int err = 0;
+	tries = 0;
 	atomic_fetch_add(&f->gen, 1);
 	while (uio->uio_resid && !err) {
 		/* Copy from a scratch copy of the uio: the real one advances
@@ -325,7 +332,10 @@ int cowfs_pc_write(struct cowfs_pcfile *f, struct uio *uio, bool append)
 		size_t n = uiomove(buf, uio->uio_resid < cap ? uio->uio_resid : cap, &tmp);
 		uint64_t off = (uint64_t)uio->uio_offset;
 		int64_t w = cowfs_write(f->pool, f->obj, off, buf, n);
+		if (w == -ENOMEM && pc_nomem_retry(-ENOMEM, &tries))
+			continue; /* nothing taken: the uio has not moved */
 		if (w > 0) {
+			tries = 0;
 			struct uio cu;
 			struct vfs_iovec civ;
 			uio_init_buf(&cu, &civ, buf, (size_t)w, (int64_t)off, UIO_WRITE);

@@ -59,11 +59,9 @@ static int pool_alloc(struct cowfs_dev *dev, struct arc *arc, struct cowfs_pool 
 	p->dev = dev;
 	p->clock = time_ns;
 	p->dirty_max = 32u << 20;
-	p->wg_buf = kmalloc(COWFS_WGATHER);
-	p->scratch = kmalloc(COWFS_MAX_RECORDSIZE);
-	int err = (p->wg_buf && p->scratch) ? 0 : -ENOMEM;
-	if (!err)
-		err = cowfs_objs_init(p);
+	/* wg_buf and scratch (1 MiB each) come with the first commit that
+	 * needs them (cowfs_bio.c): a pool only read never pays for them. */
+	int err = cowfs_objs_init(p);
 	if (!err && arc) {
 		p->arc = arc;
 	} else if (!err) {

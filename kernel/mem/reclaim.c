@@ -52,6 +52,13 @@ static void reclaimd(void *arg)
 	}
 }
 
+/* Fewer free pages than the high watermark: a racy read of the count,
+ * which is all a hint needs. */
+static bool reclaim_pressure_kernel(void)
+{
+	return *(volatile size_t *)&kernel_pa.st.free_pages < high_pages;
+}
+
 static int reclaim_init(void)
 {
 	wq_init(&reclaimd_wq);
@@ -62,6 +69,7 @@ static int reclaim_init(void)
 	if (!thread_create("reclaimd", reclaimd, NULL, THREAD_PRIO_HIGH))
 		return -ENOMEM;
 	pa_set_low_watermark(&kernel_pa, low_pages, reclaim_wake, NULL);
+	reclaim_set_pressure_fn(reclaim_pressure_kernel);
 	return 0;
 }
 KARST_INIT(INIT_EARLY, reclaim_init);
@@ -82,10 +90,17 @@ static int cmd_reclaim(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 1) {
+		uint64_t dcalls, dfreed;
+		reclaim_direct_stats(&dcalls, &dfreed);
+		struct pa_stats st;
+		pa_get_stats(&kernel_pa, &st);
 		shell_printf(
 		    "reclaimd: %lu runs, %lu bytes freed; watermarks low %lu high %lu pages\n",
 		    (unsigned long)reclaimd_runs, (unsigned long)reclaimd_freed,
 		    (unsigned long)low_pages, (unsigned long)high_pages);
+		shell_printf("direct reclaim: %lu calls, %lu bytes freed; free %lu of %lu pages\n",
+			     (unsigned long)dcalls, (unsigned long)dfreed,
+			     (unsigned long)st.free_pages, (unsigned long)st.total_pages);
 		return 0;
 	}
 	if (argc != 2) {

@@ -1,10 +1,12 @@
 /*
  * The reclaimer registry (<karst/reclaim.h>), portable: the kernel and the
  * host tests share it. Caches that can give memory back register here;
- * reclaim_memory() asks them in registration order until enough is freed.
+ * reclaim_memory() asks them in registration order until enough is freed,
+ * those marked `first` (the page cache) before the others.
  * The list is guarded by a mutex (callers and reclaimers may sleep), set up
  * on first use: a compare-and-swap elects the initialiser, the others wait
- * for it (it only runs mutex_init).
+ * for it (it only runs mutex_init). reclaim_direct() is reclaim_memory()
+ * for an allocation that failed, counted apart.
  */
 #include <karst/reclaim.h>
 #include <karst/sync.h>
@@ -29,7 +31,10 @@ static void reclaim_lock_take(void)
 void reclaim_register(struct reclaimer *r)
 {
 	reclaim_lock_take();
-	list_add_tail(&reclaimers, &r->link);
+	if (r->first)
+		list_add(&reclaimers, &r->link);
+	else
+		list_add_tail(&reclaimers, &r->link);
 	mutex_unlock(&reclaim_lock);
 }
 
@@ -54,6 +59,33 @@ size_t reclaim_memory(size_t bytes)
 	}
 	mutex_unlock(&reclaim_lock);
 	return freed;
+}
+
+static _Atomic uint64_t direct_calls, direct_freed;
+static bool (*pressure_fn)(void);
+
+void reclaim_set_pressure_fn(bool (*fn)(void))
+{
+	pressure_fn = fn;
+}
+
+bool reclaim_pressure(void)
+{
+	return pressure_fn && pressure_fn();
+}
+
+size_t reclaim_direct(size_t bytes)
+{
+	size_t freed = reclaim_memory(bytes);
+	atomic_fetch_add_explicit(&direct_calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&direct_freed, freed, memory_order_relaxed);
+	return freed;
+}
+
+void reclaim_direct_stats(uint64_t *calls, uint64_t *freed)
+{
+	*calls = atomic_load_explicit(&direct_calls, memory_order_relaxed);
+	*freed = atomic_load_explicit(&direct_freed, memory_order_relaxed);
 }
 
 void reclaim_lowmem(void)

@@ -11,6 +11,7 @@
 #define KARST_RECLAIM_H
 
 #include <karst/list.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ struct reclaimer {
 	size_t (*reclaim)(void *arg, size_t bytes);
 	void (*lowmem)(void *arg);
 	void *arg;
+	/* Asked before the others: a cache whose memory is cheap to rebuild
+	 * from another one (the page cache, refilled from the ARC). */
+	bool first;
 	struct list_node link; /* owned by the reclaim registry */
 };
 
@@ -26,6 +30,23 @@ void reclaim_register(struct reclaimer *r);
 void reclaim_unregister(struct reclaimer *r);
 /* Ask registered reclaimers to free `bytes`; returns bytes freed. */
 size_t reclaim_memory(size_t bytes);
+/*
+ * Direct reclaim: reclaim_memory() by a thread whose allocation failed,
+ * before it tries again; counted (calls, bytes freed) for `reclaim`. The
+ * caller must hold no lock a reclaimer takes (page-cache object locks are
+ * only tried, so holding one just keeps its pages).
+ */
+size_t reclaim_direct(size_t bytes);
+void reclaim_direct_stats(uint64_t *calls, uint64_t *freed);
+/*
+ * True while free memory is short (the kernel: fewer free pages than the
+ * reclaim thread's high watermark; the host: never, unless a test says so
+ * with reclaim_set_pressure_fn()). A cache that grows by one page at a
+ * time while holding a lock its reclaimer can only try (the page cache)
+ * asks this after growing, and reclaims directly with the lock dropped.
+ */
+bool reclaim_pressure(void);
+void reclaim_set_pressure_fn(bool (*fn)(void));
 /* Tell every registered reclaimer that memory is low. */
 void reclaim_lowmem(void);
 #ifdef KARST_KERNEL
