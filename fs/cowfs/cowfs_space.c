@@ -40,6 +40,34 @@ static void bit_put(uint8_t *m, uint64_t s, bool v)
 		m[s >> 3] &= (uint8_t) ~(1u << (s & 7));
 }
 
+/* Set bits [lo, hi): the whole bytes at once. */
+static void bits_set_range(uint8_t *m, uint64_t lo, uint64_t hi)
+{
+	for (; lo < hi && (lo & 7); lo++)
+		bit_put(m, lo, true);
+	for (; hi > lo && (hi & 7); hi--)
+		bit_put(m, hi - 1, true);
+	if (hi > lo)
+		memset(m + (lo >> 3), 0xff, (size_t)((hi - lo) >> 3));
+}
+
+/* Set bits in [lo, hi), counted a word at a time (mount counts every
+ * sector of the map: bit by bit that was milliseconds under TCG). */
+static uint64_t bits_count(const uint8_t *m, uint64_t lo, uint64_t hi)
+{
+	uint64_t n = 0;
+	for (; lo < hi && (lo & 63); lo++)
+		n += bit_get(m, lo);
+	for (; lo + 64 <= hi; lo += 64) {
+		uint64_t w;
+		memcpy(&w, m + (lo >> 3), sizeof(w));
+		n += (uint64_t)__builtin_popcountll(w);
+	}
+	for (; lo < hi; lo++)
+		n += bit_get(m, lo);
+	return n;
+}
+
 bool cowfs_space_test(struct cowfs_pool *p, uint64_t sector)
 {
 	return sector < p->nsectors && bit_get(p->map, sector);
@@ -61,9 +89,8 @@ int cowfs_space_init(struct cowfs_pool *p, uint64_t psize)
 	if (!p->map || !p->busy || !p->chunk_bp || !p->chunk_dirty)
 		return -ENOMEM;
 	/* Labels and the tail past the provider are always allocated. */
-	for (uint64_t s = 0; s < (uint64_t)p->mapbytes * 8; s++)
-		if (s < p->data_start || s >= p->data_end)
-			bit_put(p->map, s, true);
+	bits_set_range(p->map, 0, p->data_start);
+	bits_set_range(p->map, p->data_end, (uint64_t)p->mapbytes * 8);
 	memcpy(p->busy, p->map, p->mapbytes);
 	p->map_count = p->busy_count = 0;
 	p->rotor[0] = p->data_start;
@@ -233,18 +260,13 @@ int cowfs_space_load(struct cowfs_pool *p, const char **why)
 	cowfs_blk_release(p, &idx);
 	if (err)
 		return err;
-	uint64_t count = 0;
-	for (uint64_t s = 0; s < (uint64_t)p->mapbytes * 8; s++) {
-		bool v = bit_get(p->map, s);
-		if (s < p->data_start || s >= p->data_end) {
-			if (!v) {
-				*why = "space map frees a label sector";
-				return -EINVAL;
-			}
-		} else if (v) {
-			count++;
-		}
+	uint64_t nbits = (uint64_t)p->mapbytes * 8;
+	if (bits_count(p->map, 0, p->data_start) != p->data_start ||
+	    bits_count(p->map, p->data_end, nbits) != nbits - p->data_end) {
+		*why = "space map frees a label sector";
+		return -EINVAL;
 	}
+	uint64_t count = bits_count(p->map, p->data_start, p->data_end);
 	if (count != p->rb.alloc_sectors) {
 		*why = "space map count disagrees with the root block";
 		return -EINVAL;
