@@ -42,6 +42,7 @@ static void pool_free(struct cowfs_pool *p)
 {
 	cowfs_objs_fini(p);
 	cowfs_space_fini(p);
+	cowfs_mcache_fini(p);
 	if (p->own_arc && p->arc)
 		arc_destroy(p->arc);
 	kfree(p->wg_buf);
@@ -62,6 +63,8 @@ static int pool_alloc(struct cowfs_dev *dev, struct arc *arc, struct cowfs_pool 
 	p->wg_buf = kmalloc(COWFS_WGATHER);
 	p->scratch = kmalloc(COWFS_MAX_RECORDSIZE);
 	int err = (p->wg_buf && p->scratch) ? 0 : -ENOMEM;
+	if (!err)
+		err = cowfs_mcache_init(p);
 	if (!err)
 		err = cowfs_objs_init(p);
 	if (!err && arc) {
