@@ -176,6 +176,7 @@ struct cowfs_pool_info {
 	/* counters since open */
 	uint64_t commits, blocks_written, bytes_written, blocks_read;
 	uint64_t cksum_errors, repaired, io_errors;
+	uint64_t mcache_hits, mcache_misses; /* decoded indirect blocks */
 };
 void cowfs_pool_info(struct cowfs_pool *p, struct cowfs_pool_info *pi);
 

@@ -15,11 +15,15 @@
 #include <lz4.h>
 #include <string.h>
 
-/* xxhash's C11 static assertions would pull in <assert.h>; the kernel
- * never uses SIMD registers, so XXH3 takes its scalar path there. */
+/* xxhash's C11 static assertions would pull in <assert.h>. In the kernel
+ * this file alone is built with SSE2 (x86_64) or NEON (aarch64) allowed
+ * (fs/cowfs/CMakeLists.txt), so XXH3 takes its vector path: its callers
+ * run in threads, whose FP/SIMD registers the scheduler saves on every
+ * switch. Never call these from an interrupt or exception handler: those
+ * do not save FP/SIMD state. */
 #define XXH_STATIC_ASSERT(c) _Static_assert((c), #c)
-#ifdef KARST_KERNEL
-#define XXH_VECTOR 0
+#if defined(KARST_KERNEL) && !defined(__SSE2__) && !defined(__ARM_NEON)
+#error "cowfs_cksum.c is meant to be built with SSE2 / NEON (see CMakeLists.txt)"
 #endif
 #define XXH_INLINE_ALL
 #include <xxhash.h>

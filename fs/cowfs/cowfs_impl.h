@@ -107,6 +107,8 @@ struct cowfs_pool {
 	size_t wg_len;
 	uint8_t *scratch; /* COWFS_MAX_RECORDSIZE for compression; made on first use */
 
+	struct cowfs_mcache *mcache; /* decoded indirect blocks (cowfs_mcache.c) */
+
 	struct cowfs_pool_info st; /* counters */
 };
 
@@ -131,6 +133,15 @@ int cowfs_space_load(struct cowfs_pool *p, const char **why);
 int cowfs_space_sync(struct cowfs_pool *p, const struct cowfs_bp *oldroot, uint64_t rootdva[2]);
 void cowfs_space_committed(struct cowfs_pool *p);
 bool cowfs_space_test(struct cowfs_pool *p, uint64_t sector);
+
+/* cowfs_mcache.c: decoded indirect blocks, pool lock held */
+#define COWFS_MCACHE_N 16
+int cowfs_mcache_init(struct cowfs_pool *p);
+void cowfs_mcache_fini(struct cowfs_pool *p);
+/* The pointer in slot of the indirect block ind points to (not a hole):
+ * 0, or -EIO (unreadable or bad block), -ENOMEM. */
+int cowfs_mcache_bp(struct cowfs_pool *p, const struct cowfs_bp *ind, size_t slot,
+		    struct cowfs_bp *bp);
 
 /* cowfs_bio.c */
 int cowfs_bio_read(struct cowfs_pool *p, const struct cowfs_bp *bp, struct cowfs_blk *blk);

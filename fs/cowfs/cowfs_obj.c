@@ -169,21 +169,33 @@ int cowfs_blk_bp(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint6
 	}
 	if (blkid >> (span_shift(top - level)) != 0)
 		return 0; /* past what the tree can hold: a hole */
-	struct cowfs_blk parent;
-	int err = cowfs_blk_hold(p, o, level + 1, blkid >> COWFS_IND_NBP_SHIFT, &parent);
-	if (err)
-		return err;
-	if (!parent.hole) {
-		const char *why;
-		size_t slot = (size_t)(blkid & (COWFS_IND_NBP - 1));
-		err = cowfs_bp_decode(parent.data + slot * COWFS_BP_SIZE, bp, &why);
-		if (err)
-			printk("cowfs: object %llu: bad block pointer: %s\n",
-			       (unsigned long long)o->num, why);
-		if (err)
-			err = -EIO;
+	uint64_t pblk = blkid >> COWFS_IND_NBP_SHIFT;
+	size_t slot = (size_t)(blkid & (COWFS_IND_NBP - 1));
+	const char *why;
+	int err;
+	struct cowfs_dbuf *db = dbuf_find(p, o, level + 1, pblk);
+	if (!db) {
+		/* A committed parent: its pointers decoded once (cowfs_mcache.c). */
+		struct cowfs_bp pbp;
+		err = cowfs_blk_bp(p, o, level + 1, pblk, &pbp);
+		if (err || cowfs_bp_is_hole(&pbp))
+			return err;
+		if (pbp.lsize != COWFS_IND_SIZE || pbp.level != level + 1 ||
+		    pbp.type != blk_type(o, level + 1)) {
+			printk("cowfs: object %llu: block %u/%llu at %llu has the wrong size or "
+			       "type\n",
+			       (unsigned long long)o->num, level + 1, (unsigned long long)pblk,
+			       (unsigned long long)pbp.dva[0]);
+			return -EIO;
+		}
+		return cowfs_mcache_bp(p, &pbp, slot, bp);
 	}
-	cowfs_blk_release(p, &parent);
+	err = cowfs_bp_decode(db->data + slot * COWFS_BP_SIZE, bp, &why);
+	if (err) {
+		printk("cowfs: object %llu: bad block pointer: %s\n", (unsigned long long)o->num,
+		       why);
+		err = -EIO;
+	}
 	return err;
 }
 

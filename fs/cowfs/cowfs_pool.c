@@ -42,6 +42,7 @@ static void pool_free(struct cowfs_pool *p)
 {
 	cowfs_objs_fini(p);
 	cowfs_space_fini(p);
+	cowfs_mcache_fini(p);
 	if (p->own_arc && p->arc)
 		arc_destroy(p->arc);
 	kfree(p->wg_buf);
@@ -61,7 +62,9 @@ static int pool_alloc(struct cowfs_dev *dev, struct arc *arc, struct cowfs_pool 
 	p->dirty_max = 32u << 20;
 	/* wg_buf and scratch (1 MiB each) come with the first commit that
 	 * needs them (cowfs_bio.c): a pool only read never pays for them. */
-	int err = cowfs_objs_init(p);
+	int err = cowfs_mcache_init(p);
+	if (!err)
+		err = cowfs_objs_init(p);
 	if (!err && arc) {
 		p->arc = arc;
 	} else if (!err) {

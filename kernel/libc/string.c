@@ -1,18 +1,46 @@
 /*
- * String and memory functions for the freestanding kernel. Plain byte loops
- * with word-sized fast paths for the bulk operations; clang turns the
- * compiler's own calls to memcpy/memset into calls here.
+ * String and memory functions for the freestanding kernel.
+ *
+ * memcpy and memset move 64 bytes per loop iteration in eight 8-byte
+ * words once the destination is aligned (and, for memcpy, the source is
+ * aligned alike): under QEMU's TCG every guest instruction costs, so fewer
+ * and wider moves are what makes copies fast (a byte loop was several
+ * times slower; x86_64's rep movsb is no faster under TCG). Mismatched
+ * alignment falls back to bytes: aarch64 may run this before the MMU is
+ * on, where unaligned accesses fault. clang turns the compiler's own calls
+ * to memcpy/memset into calls here; -ffreestanding keeps it from turning
+ * these loops back into such calls.
  */
 #include <stdint.h>
 #include <string.h>
+
+typedef uint64_t kword;
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
-	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-		for (; n >= 8; n -= 8, d += 8, s += 8)
-			*(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
+	if (n >= 16 && (((uintptr_t)d ^ (uintptr_t)s) & 7) == 0) {
+		for (; (uintptr_t)d & 7; n--)
+			*d++ = *s++;
+		kword *dw = (kword *)(void *)d;
+		const kword *sw = (const kword *)(const void *)s;
+		for (; n >= 64; n -= 64, dw += 8, sw += 8) {
+			kword a0 = sw[0], a1 = sw[1], a2 = sw[2], a3 = sw[3];
+			kword a4 = sw[4], a5 = sw[5], a6 = sw[6], a7 = sw[7];
+			dw[0] = a0;
+			dw[1] = a1;
+			dw[2] = a2;
+			dw[3] = a3;
+			dw[4] = a4;
+			dw[5] = a5;
+			dw[6] = a6;
+			dw[7] = a7;
+		}
+		for (; n >= 8; n -= 8)
+			*dw++ = *sw++;
+		d = (unsigned char *)dw;
+		s = (const unsigned char *)sw;
 	}
 	while (n--)
 		*d++ = *s++;
@@ -37,10 +65,24 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
-	if (((uintptr_t)d & 7) == 0) {
-		uint64_t v = (uint8_t)c * 0x0101010101010101ULL;
-		for (; n >= 8; n -= 8, d += 8)
-			*(uint64_t *)(void *)d = v;
+	if (n >= 16) {
+		for (; (uintptr_t)d & 7; n--)
+			*d++ = (unsigned char)c;
+		kword v = (uint8_t)c * 0x0101010101010101ULL;
+		kword *dw = (kword *)(void *)d;
+		for (; n >= 64; n -= 64, dw += 8) {
+			dw[0] = v;
+			dw[1] = v;
+			dw[2] = v;
+			dw[3] = v;
+			dw[4] = v;
+			dw[5] = v;
+			dw[6] = v;
+			dw[7] = v;
+		}
+		for (; n >= 8; n -= 8)
+			*dw++ = v;
+		d = (unsigned char *)dw;
 	}
 	while (n--)
 		*d++ = (unsigned char)c;

@@ -53,6 +53,35 @@ KTEST(lib_string)
 		KT_EXPECT((unsigned char)buf[i] == 0xee);
 }
 
+/* memcpy and memset at every alignment of source and destination and
+ * every length up to past two unrolled loops: the bytes asked for change,
+ * the guard bytes around them do not. */
+KTEST(lib_memcpy_memset_edges)
+{
+	static unsigned char src[256], dst[256];
+	for (int i = 0; i < 256; i++)
+		src[i] = (unsigned char)(i * 7 + 1);
+	int bad = 0;
+	for (size_t so = 0; so < 8; so++)
+		for (size_t doff = 0; doff < 8; doff++)
+			for (size_t n = 0; n <= 150 && !bad; n++) {
+				memset(dst, 0x5a, sizeof(dst));
+				KT_EXPECT(memcpy(dst + 16 + doff, src + so, n) == dst + 16 + doff);
+				for (size_t i = 0; i < sizeof(dst); i++) {
+					size_t at = i - 16 - doff;
+					unsigned char want =
+					    (i >= 16 + doff && at < n) ? src[so + at] : 0x5a;
+					bad += dst[i] != want;
+				}
+				memset(dst + 16 + doff, (int)so, n);
+				for (size_t i = 0; i < sizeof(dst); i++) {
+					bool in = i >= 16 + doff && i - 16 - doff < n;
+					bad += dst[i] != (in ? (unsigned char)so : 0x5a);
+				}
+			}
+	KT_EXPECT(bad == 0);
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
