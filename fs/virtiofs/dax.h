@@ -66,6 +66,11 @@ struct dax_backend_ops {
 	/* Copy n bytes out of the window (memory that needs aligned loads,
 	 * such as aarch64 Device memory). NULL: memcpy. */
 	void (*copy)(void *dst, const void *src, size_t n);
+	/* Give the memory behind free chunk c back (a window in guest memory
+	 * allocated chunk by chunk); true when it held some. Called by
+	 * dax_shrink under the exclusive lock; map must then make it anew.
+	 * May be NULL (a device window has nothing to give back). */
+	bool (*drop)(void *be, uint32_t c);
 };
 
 struct dax_chunk {
@@ -85,6 +90,7 @@ struct dax_stats {
 	_Atomic uint64_t hits, misses, evictions, fallbacks, maps, unmaps, map_errors;
 	_Atomic uint64_t bytes_hit, bytes_missed;
 	_Atomic uint64_t pinned_skips; /* victims passed over because pinned */
+	_Atomic uint64_t shrunk;       /* chunks given back to memory pressure */
 };
 
 struct dax_mgr {
@@ -164,6 +170,14 @@ void dax_touch(struct dax_mgr *m, uint32_t c);
 
 /* Chunks holding data now. */
 uint32_t dax_in_use(struct dax_mgr *m);
+
+/*
+ * Memory pressure: give back the memory of up to `want` chunks (ops->drop),
+ * free chunks first, then (with evict) chunks evicted by the policy, never
+ * a pinned one. Returns the chunks whose memory went back. Sleeps for the
+ * exclusive lock (a miss holds it while the back end fills a chunk).
+ */
+uint32_t dax_shrink(struct dax_mgr *m, uint32_t want, bool evict);
 
 const char *dax_policy_name(enum dax_policy p);
 

@@ -420,6 +420,31 @@ uint32_t dax_in_use(struct dax_mgr *m)
 	return n;
 }
 
+uint32_t dax_shrink(struct dax_mgr *m, uint32_t want, bool evict)
+{
+	uint32_t got = 0;
+	if (!m->ops->drop || want == 0)
+		return 0;
+	rwlock_wlock(&m->lock);
+	/* Free chunks first: nothing is lost. */
+	for (uint32_t c = m->free; c != DAX_NO_CHUNK && got < want; c = m->chunks[c].hnext)
+		got += m->ops->drop(m->be, c);
+	/* Then what the policy would evict next; pick_victim never picks a
+	 * pinned chunk. A victim released goes to the head of the free
+	 * list, where the loop drops it. */
+	while (evict && got < want && m->nfree < m->nchunks) {
+		uint32_t v = pick_victim(m);
+		if (v == DAX_NO_CHUNK)
+			break;
+		release_chunk(m, v);
+		atomic_fetch_add(&m->st.evictions, 1);
+		got += m->ops->drop(m->be, v);
+	}
+	rwlock_wunlock(&m->lock);
+	atomic_fetch_add(&m->st.shrunk, got);
+	return got;
+}
+
 void dax_destroy(struct dax_mgr *m)
 {
 	rwlock_wlock(&m->lock);

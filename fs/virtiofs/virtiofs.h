@@ -114,6 +114,12 @@ struct virtiofs_conn {
 };
 
 #define VIRTIOFS_WINDOW_DEFAULT (32ULL << 20)
+/* window=auto (the mount's default): VIRTIOFS_WINDOW_AUTO_NUM/DEN of the
+ * kernel's memory, allocated chunk by chunk as reads need it and given
+ * back under memory pressure (dax_guest.c). */
+#define VIRTIOFS_WINDOW_AUTO	 UINT64_MAX
+#define VIRTIOFS_WINDOW_AUTO_NUM 5
+#define VIRTIOFS_WINDOW_AUTO_DEN 8
 
 struct dax_mgr;
 /* The window of conn: the device's (back end (a)) when it has one mapped,

@@ -6,7 +6,8 @@
  * FIFO with background reclaim, karst's heat clock); on a hot set polluted
  * by a one-time scan karst's policy keeps the hot set; pinned chunks are
  * never evicted (reads fall back); back-end errors come back; concurrent
- * readers on a small window always read the right bytes.
+ * readers on a small window always read the right bytes; dax_shrink gives
+ * back free chunks' memory, then evicted chunks', never a pinned one's.
  */
 #include "dax.h"
 #include <check.h>
@@ -256,6 +257,71 @@ START_TEST(test_pinned_and_errors)
 }
 END_TEST
 
+/* A back end that gives chunk memory back (dax_guest.c's drop): a chunk
+ * holds memory from its first map until dropped. */
+static bool held[16];
+static int shr_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		   uint64_t moff, uint64_t len, uint64_t *valid)
+{
+	int e = fake_map(be, nodeid, fh, fsize, foff, moff, len, valid);
+	if (!e)
+		held[moff / CH] = true;
+	return e;
+}
+
+static bool shr_drop(void *be, uint32_t c)
+{
+	struct fake *f = be;
+	bool had = held[c];
+	held[c] = false;
+	memset(f->window + (uint64_t)c * CH, 0xee, CH); /* stale data would show */
+	return had;
+}
+
+static const struct dax_backend_ops shr_ops = {.map = shr_map, .drop = shr_drop};
+
+START_TEST(test_shrink)
+{
+	struct fake *f = fake_new(8);
+	struct dax_mgr m;
+	memset(held, 0, sizeof(held));
+	ck_assert_int_eq(dax_init(&m, f->window, f->wlen, CH, 12, _i, &shr_ops, f), 0);
+	/* Five files of one chunk each (n * 1000 + 5 bytes < CH for n <= 4;
+	 * node 1..4 and 10 (two chunks) */
+	for (uint64_t n = 1; n <= 4; n++)
+		check_read(&m, n, 0, 100);
+	uint32_t used = dax_in_use(&m);
+	ck_assert_uint_ge(used, 3); /* FIFO's background reclaim may have freed some */
+	/* Without eviction only free chunks that hold memory go. */
+	uint32_t freed_mem = 0;
+	for (uint32_t c = 0; c < 8; c++)
+		freed_mem += held[c] && !m.chunks[c].nodeid;
+	ck_assert_uint_eq(dax_shrink(&m, 8, false), freed_mem);
+	ck_assert_uint_eq(dax_in_use(&m), used);
+	/* With eviction: never a pinned chunk. */
+	uint32_t pinned = DAX_NO_CHUNK;
+	for (uint32_t c = 0; c < 8; c++)
+		if (m.chunks[c].nodeid && pinned == DAX_NO_CHUNK) {
+			pinned = c;
+			atomic_store(&m.chunks[c].pins, 1);
+		}
+	ck_assert_uint_eq(dax_shrink(&m, 8, true), used - 1);
+	ck_assert_uint_eq(dax_in_use(&m), 1);
+	ck_assert(held[pinned]);
+	for (uint32_t c = 0; c < 8; c++)
+		ck_assert(c == pinned || !held[c]);
+	ck_assert_uint_eq(m.st.shrunk, freed_mem + used - 1);
+	atomic_store(&m.chunks[pinned].pins, 0);
+	/* Dropped chunks are mapped again, with the right bytes. */
+	for (uint64_t n = 1; n <= 4; n++)
+		check_read(&m, n, 0, 100);
+	check_read(&m, 10, 0, 2 * CH);
+	ck_assert_uint_eq(dax_shrink(&m, 1, true), 1);
+	dax_destroy(&m);
+	fake_free(f);
+}
+END_TEST
+
 struct reader {
 	struct dax_mgr *m;
 	unsigned seed;
@@ -319,6 +385,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_scan_resistance);
 	tcase_add_loop_test(tc, test_pinned_and_errors, 0, 3);
 	tcase_add_loop_test(tc, test_concurrent_readers, 0, 3);
+	tcase_add_loop_test(tc, test_shrink, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
