@@ -238,6 +238,32 @@ static uint32_t map_chunk(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint6
 	return c;
 }
 
+/*
+ * Copy out of the window through a small buffer on the stack. A chunk is
+ * aligned to its size and a reader's buffer is often aligned as much (a
+ * 1 MiB kmalloc), so source and destination pages sit at the same offset
+ * modulo a large power of two: under QEMU's TCG their translations share
+ * one slot of the soft TLB, and a plain copy, alternating loads and
+ * stores, misses it on every access (x86_64 TCG: 96 MB/s for a 1 MiB
+ * memcpy between such buffers against 2800 MB/s for 4 KiB ones). Staged,
+ * each side's page is looked up once per DAX_STAGE bytes. On real
+ * hardware the second copy stays in the L1 cache.
+ */
+#define DAX_STAGE 2048
+
+static void copy_staged(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	uint64_t stage[DAX_STAGE / sizeof(uint64_t)];
+	for (; n >= DAX_STAGE; n -= DAX_STAGE, src += DAX_STAGE, dst += DAX_STAGE) {
+		memcpy(stage, src, DAX_STAGE);
+		memcpy(dst, stage, DAX_STAGE);
+	}
+	if (n) {
+		memcpy(stage, src, n);
+		memcpy(dst, stage, n);
+	}
+}
+
 /* Copy from chunk c at byte off (within the chunk); returns bytes. */
 static size_t serve(struct dax_mgr *m, uint32_t c, uint64_t coff, uint8_t *buf, size_t len)
 {
@@ -250,7 +276,7 @@ static size_t serve(struct dax_mgr *m, uint32_t c, uint64_t coff, uint8_t *buf, 
 		if (m->ops->copy)
 			m->ops->copy(buf, src + coff, n);
 		else
-			memcpy(buf, src + coff, n);
+			copy_staged(buf, src + coff, n);
 	}
 	return n;
 }
