@@ -48,6 +48,7 @@
 #define DAX_HEAT_MAX	     7
 #define DAX_FIFO_RECLAIM_PCT 20
 #define DAX_NO_CHUNK	     UINT32_MAX
+#define DAX_READAHEAD	     4 /* chunks mapped at once on a sequential miss (ops->map_many) */
 
 enum dax_policy { DAX_POLICY_KARST, DAX_POLICY_LIFO, DAX_POLICY_FIFO };
 
@@ -61,6 +62,12 @@ struct dax_backend_ops {
 	 * caller falls back to FUSE_READ). */
 	int (*map)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
 		   uint64_t moff, uint64_t len, uint64_t *valid);
+	/* Optional: n maps at once, as map would do each (file bytes foff[i]
+	 * into window bytes moff[i], len each, valid[i]), their host requests
+	 * in flight together: read-ahead (dax_read). 0 or an error, then
+	 * nothing of the n is used. */
+	int (*map_many)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
+			const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid);
 	/* Forget what [moff, moff+len) showed. May be NULL (guest memory). */
 	int (*unmap)(void *be, uint64_t moff, uint64_t len);
 	/* Copy n bytes out of the window (memory that needs aligned loads,
@@ -91,6 +98,7 @@ struct dax_stats {
 	_Atomic uint64_t bytes_hit, bytes_missed;
 	_Atomic uint64_t pinned_skips; /* victims passed over because pinned */
 	_Atomic uint64_t shrunk;       /* chunks given back to memory pressure */
+	_Atomic uint64_t readahead;    /* chunks mapped ahead of a sequential read */
 };
 
 struct dax_mgr {

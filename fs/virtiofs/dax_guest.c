@@ -6,8 +6,10 @@
  *
  * map reads the chunk with as few FUSE_READs as max_read allows, straight
  * into the chunk (each chunk is its own physically contiguous kpage_alloc
- * block: the page allocator gives at most 4 MiB in one), and reports how
- * much of it the file has; unmap has nothing to do. The connection's
+ * block: the page allocator gives at most 4 MiB in one), all in flight at
+ * once, and reports how much of it the file has; map_many (read-ahead)
+ * does that for several chunks with all their requests in flight
+ * together; unmap has nothing to do. The connection's
  * window is made at the first mount (window=SIZE; window=auto, the
  * default, is VIRTIOFS_WINDOW_AUTO_NUM/DEN of the kernel's memory;
  * window=0 turns it off) and freed at DESTROY. A node's chunks are dropped
@@ -45,37 +47,96 @@ struct guest_window {
 	struct reclaimer rc;
 };
 
-static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
-		     uint64_t moff, uint64_t len, uint64_t *valid)
+/* The FUSE_READs filling window bytes [moff, moff+len) with file bytes
+ * from foff, at most max_read each, into calls[] (room for `room`);
+ * their count, or 0 when the chunk has no memory and none can be had. */
+static unsigned chunk_reads(struct virtiofs_conn *conn, uint64_t nodeid, struct fuse_read_in *ri,
+			    struct fuse_call *calls, unsigned room, uint64_t fh, uint64_t foff,
+			    uint64_t moff, uint64_t len)
 {
-	struct virtiofs_conn *conn = be;
 	struct dax_mgr *m = conn->dax;
 	uint32_t c = (uint32_t)(moff / m->chunk_size);
 	if (!m->chunk_addr[c] && !(m->chunk_addr[c] = kpage_alloc(CHUNK_PAGES)))
-		return -EAGAIN; /* no memory for the chunk: FUSE_READ instead */
+		return 0;
 	uint8_t *dst = m->chunk_addr[c] + moff % m->chunk_size;
-	uint64_t got = 0;
-	while (got < len) {
+	unsigned k = 0;
+	for (uint64_t got = 0; got < len && k < room; k++) {
 		uint32_t want = (uint32_t)(len - got < conn->max_read ? len - got : conn->max_read);
-		struct fuse_read_in ri = {.fh = fh, .offset = foff + got, .size = want};
-		struct fuse_call c = {
+		ri[k] = (struct fuse_read_in){.fh = fh, .offset = foff + got, .size = want};
+		calls[k] = (struct fuse_call){
 		    .opcode = FUSE_READ,
 		    .nodeid = nodeid,
-		    .in = {&ri},
-		    .in_len = {sizeof(ri)},
+		    .in = {&ri[k]},
+		    .in_len = {sizeof(ri[k])},
 		    .nin = 1,
 		    .out = dst + got,
 		    .out_len = want,
 		};
-		int e = virtiofs_call(conn, &c);
-		if (e)
-			return e;
-		got += c.out_got;
-		if (c.out_got < want)
-			break; /* the end of the file */
+		got += want;
 	}
-	*valid = got;
-	return 0;
+	return k;
+}
+
+/* What the reads of one chunk brought: up to the first short one (the
+ * end of the file). */
+static uint64_t chunk_valid(const struct fuse_call *calls, unsigned k)
+{
+	uint64_t valid = 0;
+	for (unsigned i = 0; i < k; i++) {
+		valid += calls[i].out_got;
+		if (calls[i].out_got < calls[i].out_len)
+			break;
+	}
+	return valid;
+}
+
+#define GUEST_READS_MAX 64 /* FUSE_READs of one map_many */
+
+static int guest_map_many(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
+			  const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid)
+{
+	struct virtiofs_conn *conn = be;
+	(void)fsize;
+	unsigned per = (unsigned)((len + conn->max_read - 1) / conn->max_read);
+	if (n * per > GUEST_READS_MAX)
+		n = GUEST_READS_MAX / per; /* the rest stay unmapped (valid 0) */
+	if (n == 0)
+		return -EAGAIN;
+	struct fuse_call *calls = kmalloc(GUEST_READS_MAX * sizeof(*calls));
+	struct fuse_read_in *ri = kmalloc(GUEST_READS_MAX * sizeof(*ri));
+	struct fuse_call **cp = kmalloc(GUEST_READS_MAX * sizeof(*cp));
+	unsigned start[DAX_READAHEAD + 1], k = 0;
+	int e = calls && ri && cp ? 0 : -EAGAIN;
+	for (unsigned i = 0; !e && i < n && i < DAX_READAHEAD; i++) {
+		start[i] = k;
+		unsigned r = chunk_reads(conn, nodeid, ri + k, calls + k, GUEST_READS_MAX - k, fh,
+					 foff[i], moff[i], len);
+		if (r == 0) { /* no memory for this chunk: map the ones before it */
+			n = i;
+			break;
+		}
+		k += r;
+	}
+	if (!e && n == 0)
+		e = -EAGAIN;
+	if (!e) {
+		start[n] = k;
+		for (unsigned i = 0; i < k; i++)
+			cp[i] = &calls[i];
+		e = virtiofs_call_many(conn, cp, k);
+	}
+	for (unsigned i = 0; !e && i < n; i++)
+		valid[i] = chunk_valid(calls + start[i], start[i + 1] - start[i]);
+	kfree(calls);
+	kfree(ri);
+	kfree(cp);
+	return e;
+}
+
+static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		     uint64_t moff, uint64_t len, uint64_t *valid)
+{
+	return guest_map_many(be, nodeid, fh, fsize, 1, &foff, &moff, len, valid);
 }
 
 static bool guest_drop(void *be, uint32_t c)
@@ -89,7 +150,8 @@ static bool guest_drop(void *be, uint32_t c)
 	return true;
 }
 
-static const struct dax_backend_ops guest_ops = {.map = guest_map, .drop = guest_drop};
+static const struct dax_backend_ops guest_ops = {
+    .map = guest_map, .map_many = guest_map_many, .drop = guest_drop};
 
 static size_t guest_reclaim(void *arg, size_t bytes)
 {
