@@ -48,6 +48,7 @@
 #define DAX_HEAT_MAX	     7
 #define DAX_FIFO_RECLAIM_PCT 20
 #define DAX_NO_CHUNK	     UINT32_MAX
+#define DAX_READAHEAD	     4 /* chunks mapped at once on a sequential miss (ops->map_many) */
 
 enum dax_policy { DAX_POLICY_KARST, DAX_POLICY_LIFO, DAX_POLICY_FIFO };
 
@@ -61,11 +62,22 @@ struct dax_backend_ops {
 	 * caller falls back to FUSE_READ). */
 	int (*map)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
 		   uint64_t moff, uint64_t len, uint64_t *valid);
+	/* Optional: n maps at once, as map would do each (file bytes foff[i]
+	 * into window bytes moff[i], len each, valid[i]), their host requests
+	 * in flight together: read-ahead (dax_read). 0 or an error, then
+	 * nothing of the n is used. */
+	int (*map_many)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
+			const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid);
 	/* Forget what [moff, moff+len) showed. May be NULL (guest memory). */
 	int (*unmap)(void *be, uint64_t moff, uint64_t len);
 	/* Copy n bytes out of the window (memory that needs aligned loads,
 	 * such as aarch64 Device memory). NULL: memcpy. */
 	void (*copy)(void *dst, const void *src, size_t n);
+	/* Give the memory behind free chunk c back (a window in guest memory
+	 * allocated chunk by chunk); true when it held some. Called by
+	 * dax_shrink under the exclusive lock; map must then make it anew.
+	 * May be NULL (a device window has nothing to give back). */
+	bool (*drop)(void *be, uint32_t c);
 };
 
 struct dax_chunk {
@@ -85,6 +97,8 @@ struct dax_stats {
 	_Atomic uint64_t hits, misses, evictions, fallbacks, maps, unmaps, map_errors;
 	_Atomic uint64_t bytes_hit, bytes_missed;
 	_Atomic uint64_t pinned_skips; /* victims passed over because pinned */
+	_Atomic uint64_t shrunk;       /* chunks given back to memory pressure */
+	_Atomic uint64_t readahead;    /* chunks mapped ahead of a sequential read */
 };
 
 struct dax_mgr {
@@ -164,6 +178,14 @@ void dax_touch(struct dax_mgr *m, uint32_t c);
 
 /* Chunks holding data now. */
 uint32_t dax_in_use(struct dax_mgr *m);
+
+/*
+ * Memory pressure: give back the memory of up to `want` chunks (ops->drop),
+ * free chunks first, then (with evict) chunks evicted by the policy, never
+ * a pinned one. Returns the chunks whose memory went back. Sleeps for the
+ * exclusive lock (a miss holds it while the back end fills a chunk).
+ */
+uint32_t dax_shrink(struct dax_mgr *m, uint32_t want, bool evict);
 
 const char *dax_policy_name(enum dax_policy p);
 

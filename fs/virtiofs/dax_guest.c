@@ -6,12 +6,24 @@
  *
  * map reads the chunk with as few FUSE_READs as max_read allows, straight
  * into the chunk (each chunk is its own physically contiguous kpage_alloc
- * block: the page allocator gives at most 4 MiB in one), and reports how
- * much of it the file has; unmap has nothing to do. The connection's
- * window is made at the first mount (window=SIZE, default
- * VIRTIOFS_WINDOW_DEFAULT; window=0 turns it off) and freed at DESTROY.
- * A node's chunks are dropped when its vnode goes (a node id may then
- * name another file) and when its size or mtime change on the host.
+ * block: the page allocator gives at most 4 MiB in one), all in flight at
+ * once, and reports how much of it the file has; map_many (read-ahead)
+ * does that for several chunks with all their requests in flight
+ * together; unmap has nothing to do. The connection's
+ * window is made at the first mount (window=SIZE; window=auto, the
+ * default, is VIRTIOFS_WINDOW_AUTO_NUM/DEN of the kernel's memory;
+ * window=0 turns it off) and freed at DESTROY. A node's chunks are dropped
+ * when its vnode goes (a node id may then name another file) and when its
+ * size or mtime change on the host.
+ *
+ * Memory comes chunk by chunk: a chunk's block is allocated when the
+ * chunk is first mapped (an allocation that fails refuses the map: the
+ * read falls back to FUSE_READ), so a window nobody reads costs only its
+ * tables. The window registers a reclaimer: under memory pressure
+ * dax_shrink gives back free chunks' blocks, then the coldest chunks'
+ * (never a pinned one), and they are allocated again when next mapped.
+ * chunk_addr[c] changes only under the manager's exclusive lock (map,
+ * drop), so a reader holding the shared lock on a hit sees it stable.
  */
 #include "dax.h"
 #include "virtiofs.h"
@@ -20,67 +32,183 @@
 #include <karst/kmem.h>
 #include <karst/param.h>
 #include <karst/printk.h>
+#include <karst/reclaim.h>
+#ifdef KARST_KERNEL
+#include <karst/kmem_kernel.h>
+#include <karst/page_alloc.h>
+#endif
 
-static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
-		     uint64_t moff, uint64_t len, uint64_t *valid)
+#define CHUNK_PAGES (DAX_CHUNK_DEFAULT / PAGE_SIZE)
+
+/* The guest window's reclaimer (one per connection, inside its dax_mgr's
+ * back end state: conn). */
+struct guest_window {
+	struct dax_mgr m;
+	struct reclaimer rc;
+};
+
+/* The FUSE_READs filling window bytes [moff, moff+len) with file bytes
+ * from foff, at most max_read each, into calls[] (room for `room`);
+ * their count, or 0 when the chunk has no memory and none can be had. */
+static unsigned chunk_reads(struct virtiofs_conn *conn, uint64_t nodeid, struct fuse_read_in *ri,
+			    struct fuse_call *calls, unsigned room, uint64_t fh, uint64_t foff,
+			    uint64_t moff, uint64_t len)
 {
-	struct virtiofs_conn *conn = be;
 	struct dax_mgr *m = conn->dax;
-	uint8_t *dst = dax_chunk_ptr(m, (uint32_t)(moff / m->chunk_size)) + moff % m->chunk_size;
-	uint64_t got = 0;
-	while (got < len) {
+	uint32_t c = (uint32_t)(moff / m->chunk_size);
+	if (!m->chunk_addr[c] && !(m->chunk_addr[c] = kpage_alloc(CHUNK_PAGES)))
+		return 0;
+	uint8_t *dst = m->chunk_addr[c] + moff % m->chunk_size;
+	unsigned k = 0;
+	for (uint64_t got = 0; got < len && k < room; k++) {
 		uint32_t want = (uint32_t)(len - got < conn->max_read ? len - got : conn->max_read);
-		struct fuse_read_in ri = {.fh = fh, .offset = foff + got, .size = want};
-		struct fuse_call c = {
+		ri[k] = (struct fuse_read_in){.fh = fh, .offset = foff + got, .size = want};
+		calls[k] = (struct fuse_call){
 		    .opcode = FUSE_READ,
 		    .nodeid = nodeid,
-		    .in = {&ri},
-		    .in_len = {sizeof(ri)},
+		    .in = {&ri[k]},
+		    .in_len = {sizeof(ri[k])},
 		    .nin = 1,
 		    .out = dst + got,
 		    .out_len = want,
 		};
-		int e = virtiofs_call(conn, &c);
-		if (e)
-			return e;
-		got += c.out_got;
-		if (c.out_got < want)
-			break; /* the end of the file */
+		got += want;
 	}
-	*valid = got;
-	return 0;
+	return k;
 }
 
-static const struct dax_backend_ops guest_ops = {.map = guest_map};
+/* What the reads of one chunk brought: up to the first short one (the
+ * end of the file). */
+static uint64_t chunk_valid(const struct fuse_call *calls, unsigned k)
+{
+	uint64_t valid = 0;
+	for (unsigned i = 0; i < k; i++) {
+		valid += calls[i].out_got;
+		if (calls[i].out_got < calls[i].out_len)
+			break;
+	}
+	return valid;
+}
+
+#define GUEST_READS_MAX 64 /* FUSE_READs of one map_many */
+
+static int guest_map_many(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
+			  const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid)
+{
+	struct virtiofs_conn *conn = be;
+	(void)fsize;
+	unsigned per = (unsigned)((len + conn->max_read - 1) / conn->max_read);
+	if (n * per > GUEST_READS_MAX)
+		n = GUEST_READS_MAX / per; /* the rest stay unmapped (valid 0) */
+	if (n == 0)
+		return -EAGAIN;
+	struct fuse_call *calls = kmalloc(GUEST_READS_MAX * sizeof(*calls));
+	struct fuse_read_in *ri = kmalloc(GUEST_READS_MAX * sizeof(*ri));
+	struct fuse_call **cp = kmalloc(GUEST_READS_MAX * sizeof(*cp));
+	unsigned start[DAX_READAHEAD + 1], k = 0;
+	int e = calls && ri && cp ? 0 : -EAGAIN;
+	for (unsigned i = 0; !e && i < n && i < DAX_READAHEAD; i++) {
+		start[i] = k;
+		unsigned r = chunk_reads(conn, nodeid, ri + k, calls + k, GUEST_READS_MAX - k, fh,
+					 foff[i], moff[i], len);
+		if (r == 0) { /* no memory for this chunk: map the ones before it */
+			n = i;
+			break;
+		}
+		k += r;
+	}
+	if (!e && n == 0)
+		e = -EAGAIN;
+	if (!e) {
+		start[n] = k;
+		for (unsigned i = 0; i < k; i++)
+			cp[i] = &calls[i];
+		e = virtiofs_call_many(conn, cp, k);
+	}
+	for (unsigned i = 0; !e && i < n; i++)
+		valid[i] = chunk_valid(calls + start[i], start[i + 1] - start[i]);
+	kfree(calls);
+	kfree(ri);
+	kfree(cp);
+	return e;
+}
+
+static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		     uint64_t moff, uint64_t len, uint64_t *valid)
+{
+	return guest_map_many(be, nodeid, fh, fsize, 1, &foff, &moff, len, valid);
+}
+
+static bool guest_drop(void *be, uint32_t c)
+{
+	struct virtiofs_conn *conn = be;
+	uint8_t **addr = conn->dax->chunk_addr;
+	if (!addr[c])
+		return false;
+	kpage_free(addr[c], CHUNK_PAGES);
+	addr[c] = NULL;
+	return true;
+}
+
+static const struct dax_backend_ops guest_ops = {
+    .map = guest_map, .map_many = guest_map_many, .drop = guest_drop};
+
+static size_t guest_reclaim(void *arg, size_t bytes)
+{
+	struct dax_mgr *m = arg;
+	uint32_t want = (uint32_t)((bytes + m->chunk_size - 1) / m->chunk_size);
+	return (size_t)dax_shrink(m, want ? want : 1, true) * m->chunk_size;
+}
+
+/* Memory is getting tight: give back what free chunks hold (nothing that
+ * caches data is lost). */
+static void guest_lowmem(void *arg)
+{
+	struct dax_mgr *m = arg;
+	dax_shrink(m, m->nchunks, false);
+}
 
 static void free_chunks(uint8_t **addr, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (addr[i])
-			kpage_free(addr[i], DAX_CHUNK_DEFAULT / PAGE_SIZE);
+			kpage_free(addr[i], CHUNK_PAGES);
 	kfree(addr);
+}
+
+/* window=auto: a share of the memory the kernel manages (the host tests
+ * have no such figure: VIRTIOFS_WINDOW_DEFAULT there). */
+static uint64_t auto_size(void)
+{
+#ifdef KARST_KERNEL
+	struct pa_stats ps;
+	pa_get_stats(&kernel_pa, &ps);
+	return (uint64_t)ps.total_pages * PAGE_SIZE / VIRTIOFS_WINDOW_AUTO_DEN *
+	       VIRTIOFS_WINDOW_AUTO_NUM;
+#else
+	return VIRTIOFS_WINDOW_DEFAULT;
+#endif
 }
 
 int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 {
+	if (size == VIRTIOFS_WINDOW_AUTO)
+		size = auto_size();
 	uint32_t n = (uint32_t)(size / DAX_CHUNK_DEFAULT);
 	if (n == 0)
 		return 0;
 	if (conn->window_va && conn->window_len >= DAX_CHUNK_DEFAULT &&
 	    virtiofs_devwindow_create(conn) == 0)
 		return 0;
-	struct dax_mgr *m = kzalloc(sizeof(*m));
-	uint8_t **addr = kzalloc(n * sizeof(*addr));
-	bool ok = m && addr;
-	for (uint32_t i = 0; ok && i < n; i++)
-		ok = (addr[i] = kpage_alloc(DAX_CHUNK_DEFAULT / PAGE_SIZE)) != NULL;
-	int e = ok ? dax_init(m, NULL, (uint64_t)n * DAX_CHUNK_DEFAULT, DAX_CHUNK_DEFAULT,
-			      conn->map_alignment, DAX_POLICY_KARST, &guest_ops, conn)
-		   : -ENOMEM;
+	struct guest_window *gw = kzalloc(sizeof(*gw));
+	struct dax_mgr *m = gw ? &gw->m : NULL;
+	uint8_t **addr = kzalloc(n * sizeof(*addr)); /* chunks come at their first map */
+	int e = gw && addr ? dax_init(m, NULL, (uint64_t)n * DAX_CHUNK_DEFAULT, DAX_CHUNK_DEFAULT,
+				      conn->map_alignment, DAX_POLICY_KARST, &guest_ops, conn)
+			   : -ENOMEM;
 	if (e) {
-		if (addr)
-			free_chunks(addr, n);
-		kfree(m);
+		kfree(addr);
+		kfree(gw);
 		printk("virtiofs '%s': no %lu MiB read window (%d): reading without\n", conn->tag,
 		       (unsigned long)(size >> 20), e);
 		return e;
@@ -88,6 +216,9 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 	m->chunk_addr = addr;
 	conn->dax_window_bytes = (uint64_t)n * DAX_CHUNK_DEFAULT;
 	conn->dax = m;
+	gw->rc = (struct reclaimer){
+	    .name = "virtiofs-window", .reclaim = guest_reclaim, .lowmem = guest_lowmem, .arg = m};
+	reclaim_register(&gw->rc);
 	return 0;
 }
 
@@ -100,11 +231,13 @@ void virtiofs_window_destroy(struct virtiofs_conn *conn)
 	}
 	if (!m)
 		return;
+	struct guest_window *gw = (struct guest_window *)m; /* m is its first member */
+	reclaim_unregister(&gw->rc);
 	uint8_t **addr = m->chunk_addr;
 	uint32_t n = m->nchunks;
 	dax_destroy(m);
 	free_chunks(addr, n);
-	kfree(m);
+	kfree(gw);
 	conn->dax = NULL;
 	conn->dax_window_bytes = 0;
 }

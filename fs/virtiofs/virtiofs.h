@@ -59,6 +59,10 @@ struct virtiofs_conn_ops {
 	 * errno), or -EIO when the device broke the protocol or stopped
 	 * answering. Thread context, may sleep. */
 	int (*call)(struct virtiofs_conn *conn, struct fuse_call *c);
+	/* Optional: send n requests at once, all in flight together, then
+	 * wait for every reply: 0 or the first error. Without it
+	 * virtiofs_call_many sends them one after the other. */
+	int (*call_many)(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n);
 	/* Queue FUSE_BATCH_FORGET (or FORGET for one) on the high-priority
 	 * queue without waiting for the device. Thread context, may sleep
 	 * for queue space. A dead device drops it. */
@@ -114,6 +118,12 @@ struct virtiofs_conn {
 };
 
 #define VIRTIOFS_WINDOW_DEFAULT (32ULL << 20)
+/* window=auto (the mount's default): VIRTIOFS_WINDOW_AUTO_NUM/DEN of the
+ * kernel's memory, allocated chunk by chunk as reads need it and given
+ * back under memory pressure (dax_guest.c). */
+#define VIRTIOFS_WINDOW_AUTO	 UINT64_MAX
+#define VIRTIOFS_WINDOW_AUTO_NUM 5
+#define VIRTIOFS_WINDOW_AUTO_DEN 8
 
 struct dax_mgr;
 /* The window of conn: the device's (back end (a)) when it has one mapped,
@@ -139,6 +149,9 @@ void virtiofs_conn_foreach(void (*fn)(struct virtiofs_conn *conn, void *arg), vo
 
 /* conn->ops->call with the per-opcode statistics. */
 int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c);
+/* n requests in flight at once (conn->ops->call_many, else one by one),
+ * with the statistics: 0 or the first error; each c[i]->out_got is set. */
+int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n);
 /* conn->ops->forget, counting what is given back. */
 void virtiofs_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n);
 

@@ -41,6 +41,9 @@ static void stats_print(struct virtiofs_conn *conn, int (*out)(void *, const cha
 		    (unsigned long)atomic_load(&m->st.evictions),
 		    (unsigned long)atomic_load(&m->st.fallbacks),
 		    (unsigned long)atomic_load(&m->st.map_errors));
+		out(arg, "window_readahead %lu\nwindow_shrunk %lu\n",
+		    (unsigned long)atomic_load(&m->st.readahead),
+		    (unsigned long)atomic_load(&m->st.shrunk));
 	}
 	out(arg, "%-14s %10s %8s %12s %12s\n", "op", "requests", "errors", "bytes_out", "bytes_in");
 	for (unsigned op = 0; op < VIRTIOFS_OPS; op++) {

@@ -92,7 +92,7 @@ void virtiofs_conn_foreach(void (*fn)(struct virtiofs_conn *conn, void *arg), vo
 		fn(list_entry(it, struct virtiofs_conn, link), arg);
 }
 
-int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c)
+static struct virtiofs_opstat *count_out(struct virtiofs_conn *conn, struct fuse_call *c)
 {
 	struct virtiofs_opstat *s = &conn->ops_stat[c->opcode < VIRTIOFS_OPS ? c->opcode : 0];
 	uint64_t in = sizeof(struct fuse_in_header);
@@ -101,10 +101,39 @@ int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c)
 	atomic_fetch_add(&s->requests, 1);
 	atomic_fetch_add(&s->bytes_out, in);
 	c->out_got = 0;
+	return s;
+}
+
+int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c)
+{
+	struct virtiofs_opstat *s = count_out(conn, c);
 	int e = conn->ops->call(conn, c);
 	atomic_fetch_add(&s->bytes_in, sizeof(struct fuse_out_header) + c->out_got);
 	if (e)
 		atomic_fetch_add(&s->errors, 1);
+	return e;
+}
+
+int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n)
+{
+	if (!conn->ops->call_many) {
+		for (unsigned i = 0; i < n; i++) {
+			int e = virtiofs_call(conn, c[i]);
+			if (e)
+				return e;
+		}
+		return 0;
+	}
+	for (unsigned i = 0; i < n; i++)
+		count_out(conn, c[i]);
+	int e = conn->ops->call_many(conn, c, n);
+	for (unsigned i = 0; i < n; i++)
+		atomic_fetch_add(
+		    &conn->ops_stat[c[i]->opcode < VIRTIOFS_OPS ? c[i]->opcode : 0].bytes_in,
+		    sizeof(struct fuse_out_header) + c[i]->out_got);
+	if (e)
+		atomic_fetch_add(
+		    &conn->ops_stat[c[0]->opcode < VIRTIOFS_OPS ? c[0]->opcode : 0].errors, 1);
 	return e;
 }
 

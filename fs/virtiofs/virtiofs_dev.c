@@ -10,7 +10,9 @@
  * caller's buffer is written by the device directly. Many requests are in
  * flight at once: every caller sleeps on its own semaphore, and a slot
  * semaphore per queue keeps the ring from overflowing (with indirect
- * descriptors a request takes one ring slot, otherwise three).
+ * descriptors a request takes one ring slot, otherwise three); call_many
+ * puts up to VFSD_MAX_MANY of one caller's on the queues before it waits
+ * for the first (the read window's fills and read-ahead).
  *
  * Completion (the queue's interrupt): the used length and the reply
  * header are checked (fuse_reply_check); the waiter is woken. FORGET
@@ -44,6 +46,7 @@
 #define VFSD_MAX_RQ	 (VPCI_MAX_QUEUES - 1)
 #define VFSD_QSIZE	 1024
 #define VFSD_MAX_XFER	 (1u << 20) /* one reply payload at most */
+#define VFSD_MAX_MANY	 64	    /* requests one call_many puts in flight at once */
 #define CFG_TAG		 0
 #define CFG_NUM_REQUESTS 36
 
@@ -185,9 +188,9 @@ static struct vfsd_req *vfsd_req_new(struct vfsd *d, uint32_t opcode, uint64_t n
 	return r;
 }
 
-static int vfsd_call(struct virtiofs_conn *conn, struct fuse_call *c)
+/* Put c on a request queue; *rp is the request to wait for. */
+static int vfsd_start(struct vfsd *d, struct fuse_call *c, struct vfsd_req **rp)
 {
-	struct vfsd *d = conn->dev;
 	if (atomic_load(&d->dead))
 		return -EIO;
 	if (c->out_len > VFSD_MAX_XFER || c->nin > 3)
@@ -202,23 +205,66 @@ static int vfsd_call(struct virtiofs_conn *conn, struct fuse_call *c)
 		kfree(r);
 		return e;
 	}
+	*rp = r;
+	return 0;
+}
+
+/* Wait for r's reply and check it; frees r. */
+static int vfsd_finish(struct vfsd *d, struct fuse_call *c, struct vfsd_req *r)
+{
 	sema_down(&r->done);
 	if (r->failed) {
 		kfree(r);
 		return -EIO;
 	}
 	const char *why = NULL;
-	e = fuse_reply_check(&r->oh, r->used, r->ih.unique, c->out_min, c->out_len, &c->out_got,
-			     &why);
+	int e = fuse_reply_check(&r->oh, r->used, r->ih.unique, c->out_min, c->out_len, &c->out_got,
+				 &why);
 	if (e == -EIO && why) {
 		char buf[16];
-		atomic_fetch_add(&conn->bad_replies, 1);
+		atomic_fetch_add(&d->conn.bad_replies, 1);
 		printk("virtiofs %s: bad reply to %s (unique %lu, %u bytes): %s\n", d->name,
 		       fuse_opname(c->opcode, buf, sizeof(buf)), (unsigned long)r->ih.unique,
 		       r->used, why);
 	}
 	kfree(r);
 	return e;
+}
+
+static int vfsd_call(struct virtiofs_conn *conn, struct fuse_call *c)
+{
+	struct vfsd *d = conn->dev;
+	struct vfsd_req *r;
+	int e = vfsd_start(d, c, &r);
+	return e ? e : vfsd_finish(d, c, r);
+}
+
+/* Every request on the queues before the first wait: the device works on
+ * them together (virtiofsd's thread pool) while the guest sleeps once. */
+static int vfsd_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n)
+{
+	struct vfsd *d = conn->dev;
+	struct vfsd_req *rs[VFSD_MAX_MANY];
+	int err = 0;
+	while (n > 0) {
+		unsigned k = n < VFSD_MAX_MANY ? n : VFSD_MAX_MANY, started = 0;
+		for (; started < k; started++) {
+			int e = vfsd_start(d, c[started], &rs[started]);
+			if (e) {
+				err = err ? err : e;
+				break;
+			}
+		}
+		for (unsigned i = 0; i < started; i++) {
+			int e = vfsd_finish(d, c[i], rs[i]);
+			err = err ? err : e;
+		}
+		if (err)
+			return err;
+		c += k;
+		n -= k;
+	}
+	return 0;
 }
 
 static int vfsd_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n)
@@ -263,7 +309,7 @@ static void vfsd_drain(struct virtiofs_conn *conn)
 }
 
 static const struct virtiofs_conn_ops vfsd_ops = {
-    .call = vfsd_call, .forget = vfsd_forget, .drain = vfsd_drain};
+    .call = vfsd_call, .call_many = vfsd_call_many, .forget = vfsd_forget, .drain = vfsd_drain};
 
 static bool vfsd_match(const struct pci_dev *pd)
 {

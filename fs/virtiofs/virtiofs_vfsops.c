@@ -7,9 +7,10 @@
  * the last unmount sends FUSE_DESTROY, after the VFS has reclaimed every
  * vnode (each reclaim forgot its node). Mounts are always read-only.
  * Options: window=SIZE (K/M/G suffixes) sizes the connection's read
- * window in guest memory (dax_guest.c; default VIRTIOFS_WINDOW_DEFAULT,
- * 0 for none), taken at the first mount; an unknown option fails the
- * mount with EINVAL.
+ * window in guest memory (dax_guest.c; window=auto, the default, a share
+ * of the kernel's memory taken chunk by chunk and given back under
+ * pressure; 0 for none), taken at the first mount; an unknown option
+ * fails the mount with EINVAL.
  */
 #include "virtiofs_impl.h"
 
@@ -50,10 +51,12 @@ static int session_init(struct virtiofs_conn *conn)
 
 static int parse_options(const char *data, uint64_t *window)
 {
-	*window = VIRTIOFS_WINDOW_DEFAULT;
+	*window = VIRTIOFS_WINDOW_AUTO;
 	while (data && *data) {
 		size_t n = strcspn(data, ",");
-		if (n > 7 && !strncmp(data, "window=", 7)) {
+		if (n == 11 && !strncmp(data, "window=auto", 11)) {
+			*window = VIRTIOFS_WINDOW_AUTO;
+		} else if (n > 7 && !strncmp(data, "window=", 7)) {
 			if (kparse_size(data + 7, n - 7, window) != 0 || *window > (1ULL << 36)) {
 				printk("virtiofs: bad size in '%.*s'\n", (int)n, data);
 				return -EINVAL;

@@ -376,9 +376,7 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 		return e;
 	}
 	uint32_t chunk = (uint32_t)MIN((size_t)conn->max_read, uio->uio_resid);
-	void *buf = chunk ? kmalloc(chunk) : NULL;
-	if (chunk && !buf)
-		e = -ENOMEM;
+	void *buf = NULL; /* FUSE_READ's, made when the window cannot serve */
 	while (!e && uio->uio_resid > 0) {
 		uint32_t want = (uint32_t)MIN((size_t)chunk, uio->uio_resid);
 		if (conn->dax) {
@@ -406,6 +404,10 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 				break;
 			}
 			/* the window cannot serve it: FUSE_READ */
+		}
+		if (!buf && !(buf = kmalloc(chunk))) {
+			e = -ENOMEM;
+			break;
 		}
 		struct fuse_read_in ri = {
 		    .fh = fh, .offset = (uint64_t)uio->uio_offset, .size = want};

@@ -6,7 +6,10 @@
  * FIFO with background reclaim, karst's heat clock); on a hot set polluted
  * by a one-time scan karst's policy keeps the hot set; pinned chunks are
  * never evicted (reads fall back); back-end errors come back; concurrent
- * readers on a small window always read the right bytes.
+ * readers on a small window always read the right bytes; dax_shrink gives
+ * back free chunks' memory, then evicted chunks', never a pinned one's; a
+ * sequential miss maps DAX_READAHEAD chunks at once (ops->map_many),
+ * never past the end of the file, and a failed fill keeps none.
  */
 #include "dax.h"
 #include <check.h>
@@ -256,6 +259,143 @@ START_TEST(test_pinned_and_errors)
 }
 END_TEST
 
+/* A back end that gives chunk memory back (dax_guest.c's drop): a chunk
+ * holds memory from its first map until dropped. */
+static bool held[16];
+static int shr_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		   uint64_t moff, uint64_t len, uint64_t *valid)
+{
+	int e = fake_map(be, nodeid, fh, fsize, foff, moff, len, valid);
+	if (!e)
+		held[moff / CH] = true;
+	return e;
+}
+
+static bool shr_drop(void *be, uint32_t c)
+{
+	struct fake *f = be;
+	bool had = held[c];
+	held[c] = false;
+	memset(f->window + (uint64_t)c * CH, 0xee, CH); /* stale data would show */
+	return had;
+}
+
+static const struct dax_backend_ops shr_ops = {.map = shr_map, .drop = shr_drop};
+
+START_TEST(test_shrink)
+{
+	struct fake *f = fake_new(8);
+	struct dax_mgr m;
+	memset(held, 0, sizeof(held));
+	ck_assert_int_eq(dax_init(&m, f->window, f->wlen, CH, 12, _i, &shr_ops, f), 0);
+	/* Five files of one chunk each (n * 1000 + 5 bytes < CH for n <= 4;
+	 * node 1..4 and 10 (two chunks) */
+	for (uint64_t n = 1; n <= 4; n++)
+		check_read(&m, n, 0, 100);
+	uint32_t used = dax_in_use(&m);
+	ck_assert_uint_ge(used, 3); /* FIFO's background reclaim may have freed some */
+	/* Without eviction only free chunks that hold memory go. */
+	uint32_t freed_mem = 0;
+	for (uint32_t c = 0; c < 8; c++)
+		freed_mem += held[c] && !m.chunks[c].nodeid;
+	ck_assert_uint_eq(dax_shrink(&m, 8, false), freed_mem);
+	ck_assert_uint_eq(dax_in_use(&m), used);
+	/* With eviction: never a pinned chunk. */
+	uint32_t pinned = DAX_NO_CHUNK;
+	for (uint32_t c = 0; c < 8; c++)
+		if (m.chunks[c].nodeid && pinned == DAX_NO_CHUNK) {
+			pinned = c;
+			atomic_store(&m.chunks[c].pins, 1);
+		}
+	ck_assert_uint_eq(dax_shrink(&m, 8, true), used - 1);
+	ck_assert_uint_eq(dax_in_use(&m), 1);
+	ck_assert(held[pinned]);
+	for (uint32_t c = 0; c < 8; c++)
+		ck_assert(c == pinned || !held[c]);
+	ck_assert_uint_eq(m.st.shrunk, freed_mem + used - 1);
+	atomic_store(&m.chunks[pinned].pins, 0);
+	/* Dropped chunks are mapped again, with the right bytes. */
+	for (uint64_t n = 1; n <= 4; n++)
+		check_read(&m, n, 0, 100);
+	check_read(&m, 10, 0, 2 * CH);
+	ck_assert_uint_eq(dax_shrink(&m, 1, true), 1);
+	dax_destroy(&m);
+	fake_free(f);
+}
+END_TEST
+
+/* A back end that maps several chunks at once (read-ahead). */
+static int ra_calls, ra_chunks;
+static int ra_map_many(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
+		       const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid)
+{
+	ck_assert_uint_eq(fsize, file_size(nodeid));
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, DAX_READAHEAD);
+	ra_calls++;
+	for (unsigned i = 0; i < n; i++) {
+		ck_assert_uint_lt(foff[i], fsize); /* never past the end of the file */
+		if (i)
+			ck_assert_uint_eq(foff[i], foff[i - 1] + len);
+		int e = fake_map(be, nodeid, fh, fsize, foff[i], moff[i], len, &valid[i]);
+		if (e)
+			return e;
+		ra_chunks++;
+	}
+	return 0;
+}
+
+static const struct dax_backend_ops ra_ops = {.map = fake_map, .map_many = ra_map_many};
+
+static void check_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t off, size_t len)
+{
+	static uint8_t buf[64 * 1024];
+	long n = dax_read_sized(m, nodeid, nodeid + 100, file_size(nodeid), off, buf, len);
+	uint64_t size = file_size(nodeid);
+	uint64_t want = off >= size ? 0 : (size - off < len ? size - off : len);
+	ck_assert_int_eq(n, (long)want);
+	for (long i = 0; i < n; i++)
+		ck_assert_uint_eq(buf[i], file_byte(nodeid, off + (uint64_t)i));
+}
+
+START_TEST(test_readahead)
+{
+	struct fake *f = fake_new(16);
+	struct dax_mgr m;
+	ra_calls = ra_chunks = 0;
+	ck_assert_int_eq(dax_init(&m, f->window, f->wlen, CH, 12, _i, &ra_ops, f), 0);
+	/* Node 30: 30005 bytes, 8 chunks. Read from its start in 1000-byte
+	 * pieces: the first miss maps DAX_READAHEAD chunks at once, the
+	 * next miss (chunk 4, its chunk 3 present) the rest. */
+	for (uint64_t off = 0; off < file_size(30); off += 1000)
+		check_read_sized(&m, 30, off, 1000);
+	ck_assert_int_eq(ra_calls, 2);
+	ck_assert_int_eq(ra_chunks, 8);
+	ck_assert_uint_eq(m.st.misses, 2);
+	ck_assert_uint_eq(m.st.readahead, 6);
+	/* Read-ahead chunks read once are on probation, not warmed. */
+	for (uint32_t c = 0; c < m.nchunks; c++)
+		ck_assert(!atomic_load(&m.chunks[c].ref));
+	/* A miss in the middle of a file (its chunk before not present) maps
+	 * one chunk, with map. */
+	check_read_sized(&m, 40, 5 * CH, 100);
+	ck_assert_int_eq(ra_calls, 2);
+	ck_assert_int_eq(f->maps, 9);
+	/* Without the size, no read-ahead either. */
+	ck_assert_int_eq(dax_read(&m, 50, 150, 0, NULL, 10), 10);
+	ck_assert_int_eq(ra_calls, 2);
+	ck_assert_int_eq(f->maps, 10);
+	/* A failing fill gives every chunk back: nothing is hashed. */
+	uint32_t used = dax_in_use(&m);
+	f->fail_next = -EIO;
+	ck_assert_int_eq(dax_read_sized(&m, 20, 120, file_size(20), 0, NULL, 10), -EIO);
+	ck_assert_uint_eq(dax_in_use(&m), used);
+	check_read_sized(&m, 20, 0, 3 * CH);
+	dax_destroy(&m);
+	fake_free(f);
+}
+END_TEST
+
 struct reader {
 	struct dax_mgr *m;
 	unsigned seed;
@@ -319,6 +459,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_scan_resistance);
 	tcase_add_loop_test(tc, test_pinned_and_errors, 0, 3);
 	tcase_add_loop_test(tc, test_concurrent_readers, 0, 3);
+	tcase_add_loop_test(tc, test_shrink, 0, 3);
+	tcase_add_loop_test(tc, test_readahead, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
