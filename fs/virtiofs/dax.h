@@ -31,6 +31,10 @@
  * oldest mapping goes first), with its background reclaim of
  * DAX_FIFO_RECLAIM_PCT of the window when free chunks run low.
  *
+ * Read-ahead (ops->map_start, guest memory): a sequential reader keeps the
+ * next DAX_READAHEAD chunks of its file filling while it copies out of
+ * the one it is in, so the host's work and the guest's copy overlap.
+ *
  * Locking: m->lock (rwlock): shared for lookups and copies out of a hit,
  * exclusive to change a chunk's identity. Per-chunk pins and heat are
  * atomics. Every call may sleep (the back ends send FUSE requests).
@@ -68,6 +72,16 @@ struct dax_backend_ops {
 	 * nothing of the n is used. */
 	int (*map_many)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
 			const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid);
+	/* Optional, both or neither: map cut in two. map_start starts
+	 * filling [moff, moff+len) from foff and returns without waiting
+	 * (0, or an error and nothing started); *fill is for map_wait, which
+	 * waits for it, sets *valid as map does, returns 0 or an error and
+	 * frees fill. With them dax_read keeps DAX_READAHEAD chunks filling
+	 * ahead of a sequential reader while it copies out what came before,
+	 * rather than filling them all when it gets there. */
+	int (*map_start)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+			 uint64_t moff, uint64_t len, void **fill);
+	int (*map_wait)(void *be, void *fill, uint64_t *valid);
 	/* Forget what [moff, moff+len) showed. May be NULL (guest memory). */
 	int (*unmap)(void *be, uint64_t moff, uint64_t len);
 	/* Copy n bytes out of the window (memory that needs aligned loads,
@@ -91,6 +105,10 @@ struct dax_chunk {
 	_Atomic bool ref;	  /* read again since mapped (and not cooled since) */
 	_Atomic bool stale;	  /* invalidated while pinned: unhashed, freed at the last unpin */
 	_Atomic uint64_t hiwater; /* end of the furthest read in the chunk */
+	/* map_start's while the chunk fills (hashed, never a victim, valid
+	 * not known yet); set and cleared under the exclusive lock, and the
+	 * first reader to find it waits for it there (settle). */
+	void *fill;
 };
 
 struct dax_stats {
@@ -168,6 +186,11 @@ int dax_pin(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize, uin
 void dax_unpin(struct dax_mgr *m, uint32_t c);
 /* Chunks pinned now. */
 uint32_t dax_pinned(struct dax_mgr *m);
+
+/* Wait for every fill of nodeid in flight (map_start): before the file
+ * handle they read with is released, as the host may give its number to
+ * another file. */
+void dax_quiesce(struct dax_mgr *m, uint64_t nodeid);
 
 /* Forget every chunk of nodeid (the file changed or its vnode went). */
 void dax_invalidate(struct dax_mgr *m, uint64_t nodeid);

@@ -9,7 +9,9 @@
  * block: the page allocator gives at most 4 MiB in one), all in flight at
  * once, and reports how much of it the file has; map_many (read-ahead)
  * does that for several chunks with all their requests in flight
- * together; unmap has nothing to do. The connection's
+ * together; map_start and map_wait are map cut in two (the requests in
+ * flight while the reader copies out of the chunks before: read-ahead
+ * that overlaps); unmap has nothing to do. The connection's
  * window is made at the first mount (window=SIZE; window=auto, the
  * default, is VIRTIOFS_WINDOW_AUTO_NUM/DEN of the kernel's memory;
  * window=0 turns it off) and freed at DESTROY. A node's chunks are dropped
@@ -139,6 +141,50 @@ static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uin
 	return guest_map_many(be, nodeid, fh, fsize, 1, &foff, &moff, len, valid);
 }
 
+/* One chunk's fill in flight (map_start .. map_wait). */
+struct guest_fill {
+	struct virtiofs_pending *p;
+	unsigned k;
+	struct fuse_call *calls;
+	struct fuse_read_in *ri;
+	struct fuse_call **cp;
+};
+
+static int guest_map_start(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+			   uint64_t moff, uint64_t len, void **fillp)
+{
+	struct virtiofs_conn *conn = be;
+	(void)fsize;
+	unsigned per = (unsigned)((len + conn->max_read - 1) / conn->max_read);
+	if (per > VIRTIOFS_START_MAX)
+		return -EAGAIN;
+	struct guest_fill *f =
+	    kmalloc(sizeof(*f) + per * (sizeof(f->calls[0]) + sizeof(f->ri[0]) + sizeof(f->cp[0])));
+	if (!f)
+		return -EAGAIN;
+	f->calls = (struct fuse_call *)(f + 1);
+	f->ri = (struct fuse_read_in *)(f->calls + per);
+	f->cp = (struct fuse_call **)(f->ri + per);
+	f->k = chunk_reads(conn, nodeid, f->ri, f->calls, per, fh, foff, moff, len);
+	for (unsigned i = 0; i < f->k; i++)
+		f->cp[i] = &f->calls[i];
+	if (f->k == 0 || virtiofs_call_start(conn, f->cp, f->k, &f->p)) {
+		kfree(f);
+		return -EAGAIN;
+	}
+	*fillp = f;
+	return 0;
+}
+
+static int guest_map_wait(void *be, void *fill, uint64_t *valid)
+{
+	struct guest_fill *f = fill;
+	int e = virtiofs_call_wait(be, f->p);
+	*valid = e ? 0 : chunk_valid(f->calls, f->k);
+	kfree(f);
+	return e;
+}
+
 static bool guest_drop(void *be, uint32_t c)
 {
 	struct virtiofs_conn *conn = be;
@@ -150,8 +196,11 @@ static bool guest_drop(void *be, uint32_t c)
 	return true;
 }
 
-static const struct dax_backend_ops guest_ops = {
-    .map = guest_map, .map_many = guest_map_many, .drop = guest_drop};
+static const struct dax_backend_ops guest_ops = {.map = guest_map,
+						 .map_many = guest_map_many,
+						 .map_start = guest_map_start,
+						 .map_wait = guest_map_wait,
+						 .drop = guest_drop};
 
 static size_t guest_reclaim(void *arg, size_t bytes)
 {

@@ -97,6 +97,11 @@ static void unhash(struct dax_mgr *m, uint32_t c)
 static void release_chunk(struct dax_mgr *m, uint32_t c)
 {
 	struct dax_chunk *ch = &m->chunks[c];
+	if (ch->fill) { /* the device still writes into it: wait */
+		uint64_t valid;
+		m->ops->map_wait(m->be, ch->fill, &valid);
+		ch->fill = NULL;
+	}
 	if (atomic_load(&ch->stale))
 		atomic_store(&ch->stale, false); /* already out of the hash */
 	else
@@ -120,6 +125,12 @@ static void warm(struct dax_chunk *ch)
 	       !atomic_compare_exchange_weak_explicit(&ch->heat, &h, h + 1, memory_order_relaxed,
 						      memory_order_relaxed))
 		;
+}
+
+/* Pinned, or filling: not a victim. Exclusive lock. */
+static bool busy(struct dax_chunk *ch)
+{
+	return atomic_load(&ch->pins) || ch->fill;
 }
 
 /* The chunk to evict by the policy, or DAX_NO_CHUNK when all are pinned.
@@ -146,7 +157,7 @@ static uint32_t pick_victim(struct dax_mgr *m)
 		uint32_t best = DAX_NO_CHUNK;
 		for (uint32_t c = 0; c < m->nchunks; c++) {
 			struct dax_chunk *ch = &m->chunks[c];
-			if (!ch->nodeid || atomic_load(&ch->pins) || atomic_load(&ch->ref))
+			if (!ch->nodeid || busy(ch) || atomic_load(&ch->ref))
 				continue;
 			if (best == DAX_NO_CHUNK || ch->seq < m->chunks[best].seq)
 				best = c;
@@ -159,7 +170,7 @@ static uint32_t pick_victim(struct dax_mgr *m)
 			uint32_t c = m->hand;
 			m->hand = (m->hand + 1) % m->nchunks;
 			struct dax_chunk *ch = &m->chunks[c];
-			if (!ch->nodeid || atomic_load(&ch->pins))
+			if (!ch->nodeid || busy(ch))
 				continue;
 			uint8_t h = atomic_load(&ch->heat);
 			if (h == 0)
@@ -171,7 +182,7 @@ static uint32_t pick_victim(struct dax_mgr *m)
 	uint32_t best = DAX_NO_CHUNK;
 	for (uint32_t c = 0; c < m->nchunks; c++) {
 		struct dax_chunk *ch = &m->chunks[c];
-		if (!ch->nodeid || atomic_load(&ch->pins))
+		if (!ch->nodeid || busy(ch))
 			continue;
 		if (best == DAX_NO_CHUNK ||
 		    (m->policy == DAX_POLICY_LIFO ? ch->seq > m->chunks[best].seq
@@ -333,6 +344,106 @@ static uint32_t map_run(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_
 }
 
 /*
+ * Read-ahead that overlaps (ops->map_start): a chunk starts filling
+ * hashed, with its fill set and valid unknown; the first reader to reach
+ * it settles it (waits for the fill under the exclusive lock, as a miss
+ * waits for map). A fill that failed or found nothing gives the chunk
+ * back. Exclusive lock throughout.
+ */
+static uint32_t start_fill(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize,
+			   uint64_t fidx)
+{
+	uint32_t c = take_chunk(m);
+	if (c == DAX_NO_CHUNK)
+		return DAX_NO_CHUNK;
+	void *fill = NULL;
+	int e = m->ops->map_start(m->be, nodeid, fh, fsize, fidx * m->chunk_size,
+				  (uint64_t)c * m->chunk_size, m->chunk_size, &fill);
+	atomic_fetch_add(&m->st.maps, 1);
+	if (e) {
+		atomic_fetch_add(&m->st.map_errors, 1);
+		untake_chunk(m, c, false);
+		return DAX_NO_CHUNK;
+	}
+	install_chunk(m, c, nodeid, fidx, m->chunk_size);
+	m->chunks[c].fill = fill;
+	return c;
+}
+
+/* Wait for chunk c's fill: c, or DAX_NO_CHUNK with *err (0: the file has
+ * nothing there now). */
+static uint32_t settle(struct dax_mgr *m, uint32_t c, int *err)
+{
+	struct dax_chunk *ch = &m->chunks[c];
+	uint64_t valid = 0;
+	int e = m->ops->map_wait(m->be, ch->fill, &valid);
+	ch->fill = NULL;
+	if (e || valid == 0) {
+		if (e)
+			atomic_fetch_add(&m->st.map_errors, 1);
+		unhash(m, c);
+		ch->nodeid = 0;
+		untake_chunk(m, c, !e);
+		*err = e;
+		return DAX_NO_CHUNK;
+	}
+	ch->valid = valid < m->chunk_size ? valid : m->chunk_size;
+	return c;
+}
+
+/* Keep the DAX_READAHEAD chunks after fidx (inside the file) in the
+ * window or filling; chunk `keep` (the reader's) is pinned meanwhile so
+ * no victim search takes it. */
+static void fill_ahead(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize,
+		       uint64_t fidx, uint32_t keep)
+{
+	uint64_t end = (fsize + m->chunk_size - 1) / m->chunk_size;
+	if (keep != DAX_NO_CHUNK)
+		atomic_fetch_add(&m->chunks[keep].pins, 1);
+	for (uint64_t n = 1; n <= DAX_READAHEAD && fidx + n < end && n < m->nchunks / 2; n++) {
+		if (lookup(m, nodeid, fidx + n) != DAX_NO_CHUNK)
+			continue;
+		if (start_fill(m, nodeid, fh, fsize, fidx + n) == DAX_NO_CHUNK)
+			break;
+		atomic_fetch_add(&m->st.readahead, 1);
+	}
+	if (keep != DAX_NO_CHUNK)
+		atomic_fetch_sub(&m->chunks[keep].pins, 1);
+}
+
+/* A read's miss, or its first look at a chunk still filling, under the
+ * exclusive lock: the chunk (looked up again), or DAX_NO_CHUNK with *err.
+ * *hit says the data was asked for ahead of this read. */
+static uint32_t read_miss(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize,
+			  uint64_t fidx, bool *hit, int *err)
+{
+	bool async = m->ops->map_start && m->ops->map_wait && fsize != DAX_SIZE_UNKNOWN;
+	bool sequential = fidx == 0 || lookup(m, nodeid, fidx - 1) != DAX_NO_CHUNK;
+	uint32_t c = lookup(m, nodeid, fidx);
+	*hit = c != DAX_NO_CHUNK;
+	if (c == DAX_NO_CHUNK) {
+		atomic_fetch_add(&m->st.misses, 1);
+		if (!async || !sequential)
+			return map_run(m, nodeid, fh, fsize, fidx, err);
+		/* Its requests first, the read-ahead's behind them. */
+		if ((c = start_fill(m, nodeid, fh, fsize, fidx)) == DAX_NO_CHUNK) {
+			*err = -EAGAIN;
+			return DAX_NO_CHUNK;
+		}
+	}
+	if (m->chunks[c].fill) {
+		if (async && sequential)
+			fill_ahead(m, nodeid, fh, fsize, fidx, DAX_NO_CHUNK);
+		if ((c = settle(m, c, err)) == DAX_NO_CHUNK)
+			return DAX_NO_CHUNK;
+		fifo_reclaim(m, c);
+	}
+	if (async && sequential)
+		fill_ahead(m, nodeid, fh, fsize, fidx, c);
+	return c;
+}
+
+/*
  * Copy out of the window through a small buffer on the stack. A chunk is
  * aligned to its size and a reader's buffer is often aligned as much (a
  * 1 MiB kmalloc), so source and destination pages sit at the same offset
@@ -396,7 +507,7 @@ long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fs
 		if (want > m->chunk_size - coff)
 			want = (size_t)(m->chunk_size - coff);
 		uint32_t c = lookup(m, nodeid, fidx);
-		bool hit = c != DAX_NO_CHUNK;
+		bool hit = c != DAX_NO_CHUNK && !m->chunks[c].fill;
 		if (hit) {
 			/* Reading on where the last read of the chunk ended is
 			 * one pass through it; reading what was read before is
@@ -417,10 +528,11 @@ long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fs
 				exclusive = true;
 				continue;
 			}
-			atomic_fetch_add(&m->st.misses, 1);
-			c = map_run(m, nodeid, fh, fsize, fidx, &err);
+			c = read_miss(m, nodeid, fh, fsize, fidx, &hit, &err);
 			if (c == DAX_NO_CHUNK)
 				break;
+			if (hit) /* asked for ahead: a hit, its first read */
+				atomic_fetch_add(&m->st.hits, 1);
 			atomic_store(&m->chunks[c].hiwater, coff + want);
 		}
 		size_t n = serve(m, c, coff, out ? out + done : NULL, want);
@@ -439,6 +551,19 @@ long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fs
 		return err;
 	}
 	return (long)done;
+}
+
+void dax_quiesce(struct dax_mgr *m, uint64_t nodeid)
+{
+	if (!m->ops->map_wait)
+		return;
+	rwlock_wlock(&m->lock);
+	for (uint32_t c = 0; c < m->nchunks; c++) {
+		int err;
+		if (m->chunks[c].nodeid == nodeid && m->chunks[c].fill)
+			settle(m, c, &err);
+	}
+	rwlock_wunlock(&m->lock);
 }
 
 void dax_invalidate(struct dax_mgr *m, uint64_t nodeid)
@@ -470,7 +595,7 @@ int dax_pin(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize, uin
 		return -ENXIO;
 	rwlock_rlock(&m->lock);
 	uint32_t c = lookup(m, nodeid, fidx);
-	if (c != DAX_NO_CHUNK) {
+	if (c != DAX_NO_CHUNK && !m->chunks[c].fill) {
 		atomic_fetch_add(&m->chunks[c].pins, 1);
 		warm(&m->chunks[c]);
 		atomic_fetch_add(&m->st.hits, 1);
@@ -479,10 +604,12 @@ int dax_pin(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize, uin
 		rwlock_runlock(&m->lock);
 		rwlock_wlock(&m->lock);
 		c = lookup(m, nodeid, fidx);
-		if (c == DAX_NO_CHUNK) {
+		if (c != DAX_NO_CHUNK && m->chunks[c].fill)
+			c = settle(m, c, &err); /* read ahead: not there yet */
+		else if (c == DAX_NO_CHUNK)
 			atomic_fetch_add(&m->st.misses, 1);
+		if (c == DAX_NO_CHUNK && !err)
 			c = map_chunk(m, nodeid, fh, fsize, fidx, &err);
-		}
 		if (c != DAX_NO_CHUNK)
 			atomic_fetch_add(&m->chunks[c].pins, 1);
 		rwlock_wunlock(&m->lock);

@@ -63,6 +63,15 @@ struct virtiofs_conn_ops {
 	 * wait for every reply: 0 or the first error. Without it
 	 * virtiofs_call_many sends them one after the other. */
 	int (*call_many)(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n);
+	/* Optional, both or neither: start puts n requests (at most
+	 * VIRTIOFS_START_MAX) in flight and returns without waiting (0 or
+	 * -ENOMEM; a request that could not be sent is wait's error), *token
+	 * is for wait, which waits for every reply as call_many does, returns
+	 * 0 or the first error and frees token. The caller keeps c[] and the
+	 * buffers alive until wait returns. */
+	int (*start)(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,
+		     void **token);
+	int (*wait)(struct virtiofs_conn *conn, void *token);
 	/* Queue FUSE_BATCH_FORGET (or FORGET for one) on the high-priority
 	 * queue without waiting for the device. Thread context, may sleep
 	 * for queue space. A dead device drops it. */
@@ -152,6 +161,19 @@ int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c);
 /* n requests in flight at once (conn->ops->call_many, else one by one),
  * with the statistics: 0 or the first error; each c[i]->out_got is set. */
 int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n);
+/*
+ * virtiofs_call_many in two halves: virtiofs_call_start puts the requests
+ * in flight and returns (without ops->start it does the whole of
+ * virtiofs_call_many at once), virtiofs_call_wait waits for them: 0 or
+ * the first error, each c[i]->out_got set. Every started batch is waited
+ * for exactly once; c[] and the buffers stay alive until then. Start
+ * fails only for memory (-ENOMEM), and then nothing was sent.
+ */
+struct virtiofs_pending;
+#define VIRTIOFS_START_MAX 64
+int virtiofs_call_start(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,
+			struct virtiofs_pending **p);
+int virtiofs_call_wait(struct virtiofs_conn *conn, struct virtiofs_pending *p);
 /* conn->ops->forget, counting what is given back. */
 void virtiofs_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n);
 

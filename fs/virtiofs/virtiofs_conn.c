@@ -10,6 +10,7 @@
 #include "virtiofs.h"
 
 #include <errno.h>
+#include <karst/kmem.h>
 #include <karst/printk.h>
 #include <string.h>
 
@@ -114,6 +115,24 @@ int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c)
 	return e;
 }
 
+struct virtiofs_pending {
+	struct fuse_call *const *c;
+	unsigned n;
+	void *token; /* ops->start's, or NULL: done already with err */
+	int err;
+};
+
+static void count_in(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n, int e)
+{
+	for (unsigned i = 0; i < n; i++)
+		atomic_fetch_add(
+		    &conn->ops_stat[c[i]->opcode < VIRTIOFS_OPS ? c[i]->opcode : 0].bytes_in,
+		    sizeof(struct fuse_out_header) + c[i]->out_got);
+	if (e)
+		atomic_fetch_add(
+		    &conn->ops_stat[c[0]->opcode < VIRTIOFS_OPS ? c[0]->opcode : 0].errors, 1);
+}
+
 int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n)
 {
 	if (!conn->ops->call_many) {
@@ -127,13 +146,40 @@ int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, u
 	for (unsigned i = 0; i < n; i++)
 		count_out(conn, c[i]);
 	int e = conn->ops->call_many(conn, c, n);
-	for (unsigned i = 0; i < n; i++)
-		atomic_fetch_add(
-		    &conn->ops_stat[c[i]->opcode < VIRTIOFS_OPS ? c[i]->opcode : 0].bytes_in,
-		    sizeof(struct fuse_out_header) + c[i]->out_got);
-	if (e)
-		atomic_fetch_add(
-		    &conn->ops_stat[c[0]->opcode < VIRTIOFS_OPS ? c[0]->opcode : 0].errors, 1);
+	count_in(conn, c, n, e);
+	return e;
+}
+
+int virtiofs_call_start(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,
+			struct virtiofs_pending **pp)
+{
+	struct virtiofs_pending *p = kmalloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p = (struct virtiofs_pending){.c = c, .n = n};
+	if (!conn->ops->start || n > VIRTIOFS_START_MAX) {
+		p->err = virtiofs_call_many(conn, c, n);
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			count_out(conn, c[i]);
+		int e = conn->ops->start(conn, c, n, &p->token);
+		if (e) {
+			kfree(p);
+			return e;
+		}
+	}
+	*pp = p;
+	return 0;
+}
+
+int virtiofs_call_wait(struct virtiofs_conn *conn, struct virtiofs_pending *p)
+{
+	int e = p->err;
+	if (p->token) {
+		e = conn->ops->wait(conn, p->token);
+		count_in(conn, p->c, p->n, e);
+	}
+	kfree(p);
 	return e;
 }
 

@@ -12,7 +12,9 @@
  * semaphore per queue keeps the ring from overflowing (with indirect
  * descriptors a request takes one ring slot, otherwise three); call_many
  * puts up to VFSD_MAX_MANY of one caller's on the queues before it waits
- * for the first (the read window's fills and read-ahead).
+ * for the first (the read window's fills); start and wait are call_many
+ * cut in two, so a caller can go on while they are in flight (the read
+ * window's read-ahead).
  *
  * Completion (the queue's interrupt): the used length and the reply
  * header are checked (fuse_reply_check); the waiter is woken. FORGET
@@ -267,6 +269,50 @@ static int vfsd_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c
 	return 0;
 }
 
+/* call_many split in two (the read window's read-ahead): start sends,
+ * wait collects. A request that could not be sent is the batch's error,
+ * reported by wait after those that were sent are answered. */
+struct vfsd_batch {
+	struct fuse_call *const *c;
+	unsigned started;
+	int err;
+	struct vfsd_req *rs[];
+};
+
+static int vfsd_start_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,
+			   void **token)
+{
+	struct vfsd *d = conn->dev;
+	struct vfsd_batch *b = kmalloc(sizeof(*b) + n * sizeof(b->rs[0]));
+	if (!b)
+		return -ENOMEM;
+	b->c = c;
+	b->started = 0;
+	b->err = 0;
+	for (; b->started < n; b->started++) {
+		int e = vfsd_start(d, c[b->started], &b->rs[b->started]);
+		if (e) {
+			b->err = e;
+			break;
+		}
+	}
+	*token = b;
+	return 0;
+}
+
+static int vfsd_wait(struct virtiofs_conn *conn, void *token)
+{
+	struct vfsd *d = conn->dev;
+	struct vfsd_batch *b = token;
+	int err = b->err;
+	for (unsigned i = 0; i < b->started; i++) {
+		int e = vfsd_finish(d, b->c[i], b->rs[i]);
+		err = err ? err : e;
+	}
+	kfree(b);
+	return err;
+}
+
 static int vfsd_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n)
 {
 	struct vfsd *d = conn->dev;
@@ -308,8 +354,12 @@ static void vfsd_drain(struct virtiofs_conn *conn)
 		thread_sleep_ns(1000 * 1000);
 }
 
-static const struct virtiofs_conn_ops vfsd_ops = {
-    .call = vfsd_call, .call_many = vfsd_call_many, .forget = vfsd_forget, .drain = vfsd_drain};
+static const struct virtiofs_conn_ops vfsd_ops = {.call = vfsd_call,
+						  .call_many = vfsd_call_many,
+						  .start = vfsd_start_many,
+						  .wait = vfsd_wait,
+						  .forget = vfsd_forget,
+						  .drain = vfsd_drain};
 
 static bool vfsd_match(const struct pci_dev *pd)
 {

@@ -301,6 +301,8 @@ static int fuse_open(struct vnode *vp, uint32_t opcode, uint64_t *fh)
 static void fuse_release(struct vnode *vp, uint32_t opcode, uint64_t fh)
 {
 	struct fuse_release_in ri = {.fh = fh, .flags = O_RDONLY};
+	if (opcode == FUSE_RELEASE && conn_of(vp)->dax) /* read-ahead with fh in flight */
+		dax_quiesce(conn_of(vp)->dax, vfsn_of(vp)->nodeid);
 	struct fuse_call c = {
 	    .opcode = opcode,
 	    .nodeid = vfsn_of(vp)->nodeid,

@@ -9,7 +9,11 @@
  * readers on a small window always read the right bytes; dax_shrink gives
  * back free chunks' memory, then evicted chunks', never a pinned one's; a
  * sequential miss maps DAX_READAHEAD chunks at once (ops->map_many),
- * never past the end of the file, and a failed fill keeps none.
+ * never past the end of the file, and a failed fill keeps none; with
+ * fills that run behind the reader (ops->map_start), a sequential read
+ * keeps DAX_READAHEAD chunks filling, never serves one before its fill
+ * is waited for, never reuses a filling chunk, and quiesce, invalidate,
+ * pin and destroy wait for them.
  */
 #include "dax.h"
 #include <check.h>
@@ -396,6 +400,123 @@ START_TEST(test_readahead)
 }
 END_TEST
 
+/* A back end whose fills run asynchronously (map_start, map_wait): the
+ * data lands in the window only at map_wait, so a read served from a
+ * chunk before its fill was waited for would see 0xee. */
+struct as_fill {
+	uint64_t nodeid, fh, fsize, foff, moff, len;
+};
+static int as_starts, as_inflight, as_maxinflight, as_fail_wait;
+static bool as_pending[64];
+
+static int as_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		  uint64_t moff, uint64_t len, uint64_t *valid)
+{
+	ck_assert(!as_pending[moff / CH]); /* a filling chunk is never reused */
+	return fake_map(be, nodeid, fh, fsize, foff, moff, len, valid);
+}
+
+static int as_start(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		    uint64_t moff, uint64_t len, void **fill)
+{
+	(void)be;
+	ck_assert_uint_eq(fsize, file_size(nodeid));
+	ck_assert_uint_lt(foff, fsize); /* never past the end of the file */
+	ck_assert(!as_pending[moff / CH]);
+	struct as_fill *a = malloc(sizeof(*a));
+	*a = (struct as_fill){nodeid, fh, fsize, foff, moff, len};
+	as_pending[moff / CH] = true;
+	as_starts++;
+	if (++as_inflight > as_maxinflight)
+		as_maxinflight = as_inflight;
+	*fill = a;
+	return 0;
+}
+
+static int as_wait(void *be, void *fill, uint64_t *valid)
+{
+	struct as_fill *a = fill;
+	as_pending[a->moff / CH] = false;
+	as_inflight--;
+	int e = 0;
+	if (as_fail_wait) {
+		e = as_fail_wait;
+		as_fail_wait = 0;
+	} else {
+		e = as_map(be, a->nodeid, a->fh, a->fsize, a->foff, a->moff, a->len, valid);
+	}
+	free(a);
+	return e;
+}
+
+static const struct dax_backend_ops as_ops = {
+    .map = as_map, .map_start = as_start, .map_wait = as_wait, .unmap = fake_unmap};
+
+START_TEST(test_fill_ahead)
+{
+	struct fake *f = fake_new(16);
+	struct dax_mgr m;
+	as_starts = as_inflight = as_maxinflight = as_fail_wait = 0;
+	memset(as_pending, 0, sizeof(as_pending));
+	ck_assert_int_eq(dax_init(&m, f->window, f->wlen, CH, 12, _i, &as_ops, f), 0);
+	/* Node 30: 30005 bytes, 8 chunks, read in 1000-byte pieces: one miss,
+	 * every other chunk filled ahead, at most DAX_READAHEAD of them (and
+	 * the reader's) in flight, none left when the file is read. */
+	for (uint64_t off = 0; off < file_size(30); off += 1000)
+		check_read_sized(&m, 30, off, 1000);
+	ck_assert_uint_eq(m.st.misses, 1);
+	ck_assert_uint_eq(m.st.readahead, 7);
+	ck_assert_int_eq(as_starts, 8);
+	ck_assert_int_le(as_maxinflight, DAX_READAHEAD + 1);
+	ck_assert_int_eq(as_inflight, 0);
+	for (uint32_t c = 0; c < m.nchunks; c++)
+		ck_assert(!atomic_load(&m.chunks[c].ref)); /* one pass warms nothing */
+	/* Node 20 (5 chunks): reading its start leaves 4 filling; quiesce
+	 * waits for them, and they serve as hits. */
+	check_read_sized(&m, 20, 0, 100);
+	ck_assert_int_eq(as_inflight, 4);
+	dax_quiesce(&m, 20);
+	ck_assert_int_eq(as_inflight, 0);
+	uint64_t misses = m.st.misses;
+	check_read_sized(&m, 20, CH, 4 * CH);
+	ck_assert_uint_eq(m.st.misses, misses);
+	/* Misses elsewhere (not sequential: mapped one by one) while node 10's
+	 * read-ahead fills never take a filling chunk (as_map checks). */
+	check_read_sized(&m, 10, 0, 100);
+	ck_assert_int_eq(as_inflight, 2);
+	for (uint64_t node = 31; node < 45; node++)
+		check_read_sized(&m, node, 3 * CH, 100);
+	ck_assert_int_eq(as_inflight, 2);
+	/* Invalidating a file waits for its fills. */
+	dax_invalidate(&m, 10);
+	ck_assert_int_eq(as_inflight, 0);
+	check_read_sized(&m, 10, 0, file_size(10));
+	/* A fill that fails: the read that reaches it gets the error, keeps
+	 * no chunk for it, and the next read maps it again. */
+	dax_invalidate(&m, 20);
+	check_read_sized(&m, 20, 0, 100);
+	uint32_t used = dax_in_use(&m);
+	as_fail_wait = -EIO;
+	ck_assert_int_eq(dax_read_sized(&m, 20, 120, file_size(20), CH, NULL, 10), -EIO);
+	ck_assert_uint_eq(dax_in_use(&m), used - 1);
+	check_read_sized(&m, 20, CH, 100);
+	/* dax_pin of a chunk still filling waits for it. */
+	dax_invalidate(&m, 20);
+	check_read_sized(&m, 20, 0, 100);
+	uint32_t c;
+	uint8_t *addr;
+	uint64_t valid;
+	ck_assert_int_eq(dax_pin(&m, 20, 120, file_size(20), 2 * CH + 5, &c, &addr, &valid), 0);
+	ck_assert_uint_eq(addr[0], file_byte(20, 2 * CH + 5));
+	dax_unpin(&m, c);
+	/* Destroy waits for what is still filling (ASan: no fill leaks). */
+	ck_assert_int_gt(as_inflight, 0);
+	dax_destroy(&m);
+	ck_assert_int_eq(as_inflight, 0);
+	fake_free(f);
+}
+END_TEST
+
 struct reader {
 	struct dax_mgr *m;
 	unsigned seed;
@@ -461,6 +582,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_concurrent_readers, 0, 3);
 	tcase_add_loop_test(tc, test_shrink, 0, 3);
 	tcase_add_loop_test(tc, test_readahead, 0, 3);
+	tcase_add_loop_test(tc, test_fill_ahead, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
