@@ -125,6 +125,11 @@ struct dax_mgr {
 	uint8_t *window;
 	uint8_t **chunk_addr; /* or each chunk's own address (guest memory) */
 	uint64_t chunk_size;
+	/* Chunk byte b lives at (b + skew) % chunk_size of the chunk's memory:
+	 * rotated, so a copy between a chunk and a buffer aligned alike does
+	 * not alias in an emulator's TLB (dax_mgr.c, copy_out). 0 (the
+	 * default): not rotated; the back end that sets it fills chunks so. */
+	uint64_t skew;
 	uint32_t nchunks, nfree;
 	enum dax_policy policy;
 	struct rwlock lock;
@@ -147,7 +152,14 @@ struct dax_mgr {
 int dax_init(struct dax_mgr *m, void *window, uint64_t window_len, uint64_t chunk_size,
 	     uint32_t map_alignment, enum dax_policy policy, const struct dax_backend_ops *ops,
 	     void *be);
-/* The address of window chunk c (NULL for a window that only counts). */
+/* Where chunk byte coff lives in its chunk's memory (m->skew). */
+static inline uint64_t dax_rot(const struct dax_mgr *m, uint64_t coff)
+{
+	return (coff + m->skew) & (m->chunk_size - 1);
+}
+
+/* The address of window chunk c's memory (NULL for a window that only
+ * counts); chunk byte coff is at dax_rot(m, coff) from it. */
 static inline uint8_t *dax_chunk_ptr(const struct dax_mgr *m, uint32_t c)
 {
 	if (m->chunk_addr)
@@ -174,7 +186,8 @@ long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fs
  * Pin the chunk holding byte off of file nodeid, mapping it on a miss (a
  * cold pin counts as a miss, a warm one as a hit). On success *chunk is
  * the chunk, *addr the window address of byte off and *valid how many
- * bytes of the file the chunk holds from off on (> 0). A pinned chunk is
+ * bytes of the file the chunk holds from off on at *addr, contiguously
+ * (> 0; a rotated chunk's run ends at the end of its memory). A pinned chunk is
  * never evicted; dax_invalidate unhashes it (later reads miss) and it is
  * freed at its last unpin. -EAGAIN when the window cannot (every chunk
  * pinned, the back end refused), -ENXIO at or past the end of the file,

@@ -18,6 +18,11 @@
  * when its vnode goes (a node id may then name another file) and when its
  * size or mtime change on the host.
  *
+ * A chunk's bytes are rotated by GUEST_SKEW in its memory (the manager's
+ * skew: copies out of it do not alias in an emulator's TLB); a FUSE_READ
+ * that crosses the end of the memory goes on at its start (fuse_call's
+ * out2), so a chunk still takes chunk_size / max_read requests.
+ *
  * Memory comes chunk by chunk: a chunk's block is allocated when the
  * chunk is first mapped (an allocation that fails refuses the map: the
  * read falls back to FUSE_READ), so a window nobody reads costs only its
@@ -41,6 +46,10 @@
 #endif
 
 #define CHUNK_PAGES (DAX_CHUNK_DEFAULT / PAGE_SIZE)
+/* Chunks rotated by two pages (dax.h, m->skew): a chunk's memory is
+ * aligned to 2 MiB, and copies out of it into buffers aligned as much
+ * would alias in QEMU's soft TLB. */
+#define GUEST_SKEW (2 * PAGE_SIZE)
 
 /* The guest window's reclaimer (one per connection, inside its dax_mgr's
  * back end state: conn). */
@@ -60,10 +69,15 @@ static unsigned chunk_reads(struct virtiofs_conn *conn, uint64_t nodeid, struct 
 	uint32_t c = (uint32_t)(moff / m->chunk_size);
 	if (!m->chunk_addr[c] && !(m->chunk_addr[c] = kpage_alloc(CHUNK_PAGES)))
 		return 0;
-	uint8_t *dst = m->chunk_addr[c] + moff % m->chunk_size;
+	uint8_t *base = m->chunk_addr[c];
+	uint64_t coff = moff % m->chunk_size;
 	unsigned k = 0;
 	for (uint64_t got = 0; got < len && k < room; k++) {
 		uint32_t want = (uint32_t)(len - got < conn->max_read ? len - got : conn->max_read);
+		/* The chunk is rotated (m->skew): a read that runs past the
+		 * end of its memory goes on at its start (out2). */
+		uint64_t at = dax_rot(m, coff + got);
+		uint32_t first = (uint32_t)(want < m->chunk_size - at ? want : m->chunk_size - at);
 		ri[k] = (struct fuse_read_in){.fh = fh, .offset = foff + got, .size = want};
 		calls[k] = (struct fuse_call){
 		    .opcode = FUSE_READ,
@@ -71,8 +85,10 @@ static unsigned chunk_reads(struct virtiofs_conn *conn, uint64_t nodeid, struct 
 		    .in = {&ri[k]},
 		    .in_len = {sizeof(ri[k])},
 		    .nin = 1,
-		    .out = dst + got,
-		    .out_len = want,
+		    .out = base + at,
+		    .out_len = first,
+		    .out2 = first < want ? base : NULL,
+		    .out2_len = want - first,
 		};
 		got += want;
 	}
@@ -86,7 +102,7 @@ static uint64_t chunk_valid(const struct fuse_call *calls, unsigned k)
 	uint64_t valid = 0;
 	for (unsigned i = 0; i < k; i++) {
 		valid += calls[i].out_got;
-		if (calls[i].out_got < calls[i].out_len)
+		if (calls[i].out_got < calls[i].out_len + calls[i].out2_len)
 			break;
 	}
 	return valid;
@@ -263,6 +279,7 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 		return e;
 	}
 	m->chunk_addr = addr;
+	m->skew = GUEST_SKEW;
 	conn->dax_window_bytes = (uint64_t)n * DAX_CHUNK_DEFAULT;
 	conn->dax = m;
 	gw->rc = (struct reclaimer){

@@ -38,7 +38,9 @@
  * buffer for the reply's payload (after struct fuse_out_header), which the
  * device writes directly: it must be physically contiguous (kmalloc'd),
  * or NULL with out_len 0. A reply payload shorter than out_min or longer
- * than out_len is a protocol error (-EIO).
+ * than out_len (plus out2_len) is a protocol error (-EIO). out2, optional
+ * (out2_len 0 without), takes the payload's bytes after the first out_len
+ * (a buffer that wraps around, as the read window's rotated chunks do).
  */
 struct fuse_call {
 	uint32_t opcode;
@@ -48,6 +50,8 @@ struct fuse_call {
 	unsigned nin;
 	void *out;
 	uint32_t out_len;
+	void *out2;
+	uint32_t out2_len;
 	uint32_t out_min;
 	uint32_t out_got; /* set by call: payload bytes received */
 };

@@ -5,12 +5,13 @@
  * Queues: queue 0 is the high-priority queue (FORGET, BATCH_FORGET: no
  * reply is awaited), queues 1..n the request queues, used round-robin.
  * A request is two device-readable elements' worth in one block
- * (fuse_in_header + the arguments, copied) and two device-writable
- * elements (fuse_out_header, then the caller's reply buffer), so the
- * caller's buffer is written by the device directly. Many requests are in
+ * (fuse_in_header + the arguments, copied) and two or three
+ * device-writable elements (fuse_out_header, then the caller's reply
+ * buffer, in two pieces when it wraps), so the caller's buffer is written
+ * by the device directly. Many requests are in
  * flight at once: every caller sleeps on its own semaphore, and a slot
  * semaphore per queue keeps the ring from overflowing (with indirect
- * descriptors a request takes one ring slot, otherwise three); call_many
+ * descriptors a request takes one ring slot, otherwise up to four); call_many
  * puts up to VFSD_MAX_MANY of one caller's on the queues before it waits
  * for the first (the read window's fills); start and wait are call_many
  * cut in two, so a caller can go on while they are in flight (the read
@@ -149,11 +150,11 @@ static void vfsd_timeout(void *arg)
  * ring slot. -EIO when the device is dead.
  */
 static int vfsd_submit(struct vfsd *d, struct vfsd_queue *q, struct vfsd_req *r, void *out,
-		       uint32_t out_len)
+		       uint32_t out_len, void *out2, uint32_t out2_len)
 {
 	struct virtq_sg rd = {&r->ih, r->inlen};
-	struct virtq_sg wr[2] = {{&r->oh, sizeof(r->oh)}, {out, out_len}};
-	unsigned nwr = r->c ? (out_len ? 2 : 1) : 0;
+	struct virtq_sg wr[3] = {{&r->oh, sizeof(r->oh)}, {out, out_len}, {out2, out2_len}};
+	unsigned nwr = r->c ? (out_len ? (out2_len ? 3 : 2) : 1) : 0;
 	sema_down(&q->slots);
 	spin_lock(&q->lock);
 	int e = atomic_load(&d->dead) ? -EIO : virtq_add(q->vq, &rd, 1, wr, nwr, r);
@@ -195,14 +196,15 @@ static int vfsd_start(struct vfsd *d, struct fuse_call *c, struct vfsd_req **rp)
 {
 	if (atomic_load(&d->dead))
 		return -EIO;
-	if (c->out_len > VFSD_MAX_XFER || c->nin > 3)
+	if (c->out_len > VFSD_MAX_XFER || c->out2_len > VFSD_MAX_XFER - c->out_len ||
+	    (c->out2_len && !c->out_len) || c->nin > 3)
 		return -EINVAL;
 	struct vfsd_req *r = vfsd_req_new(d, c->opcode, c->nodeid, c->in, c->in_len, c->nin);
 	if (!r)
 		return -ENOMEM;
 	r->c = c;
 	struct vfsd_queue *q = &d->q[1 + atomic_fetch_add(&d->next_q, 1) % d->nrq];
-	int e = vfsd_submit(d, q, r, c->out, c->out_len);
+	int e = vfsd_submit(d, q, r, c->out, c->out_len, c->out2, c->out2_len);
 	if (e) {
 		kfree(r);
 		return e;
@@ -220,8 +222,8 @@ static int vfsd_finish(struct vfsd *d, struct fuse_call *c, struct vfsd_req *r)
 		return -EIO;
 	}
 	const char *why = NULL;
-	int e = fuse_reply_check(&r->oh, r->used, r->ih.unique, c->out_min, c->out_len, &c->out_got,
-				 &why);
+	int e = fuse_reply_check(&r->oh, r->used, r->ih.unique, c->out_min,
+				 c->out_len + c->out2_len, &c->out_got, &why);
 	if (e == -EIO && why) {
 		char buf[16];
 		atomic_fetch_add(&d->conn.bad_replies, 1);
@@ -333,7 +335,7 @@ static int vfsd_forget(struct virtiofs_conn *conn, const struct fuse_forget_one 
 	if (!r)
 		return -ENOMEM;
 	atomic_fetch_add(&d->forgets_inflight, 1);
-	int e = vfsd_submit(d, &d->q[0], r, NULL, 0);
+	int e = vfsd_submit(d, &d->q[0], r, NULL, 0, NULL, 0);
 	if (e) {
 		atomic_fetch_sub(&d->forgets_inflight, 1);
 		kfree(r);
@@ -378,7 +380,7 @@ static int vfsd_setup_queues(struct vfsd *d)
 		if (!q->vq)
 			return -EIO;
 		unsigned size = virtq_size(q->vq);
-		sema_init(&q->slots, indirect ? size : size / 3);
+		sema_init(&q->slots, indirect ? size : size / 4);
 	}
 	return 0;
 }

@@ -13,7 +13,8 @@
  * fills that run behind the reader (ops->map_start), a sequential read
  * keeps DAX_READAHEAD chunks filling, never serves one before its fill
  * is waited for, never reuses a filling chunk, and quiesce, invalidate,
- * pin and destroy wait for them.
+ * pin and destroy wait for them; a back end that rotates its chunks
+ * (m->skew) is read right across the wrap, and a pin's run stops there.
  */
 #include "dax.h"
 #include <check.h>
@@ -517,6 +518,54 @@ START_TEST(test_fill_ahead)
 }
 END_TEST
 
+/* A back end that rotates its chunks (m->skew): chunk byte b at
+ * (b + ROT_SKEW) % CH of the chunk's memory. */
+#define ROT_SKEW 1000u
+static int rot_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		   uint64_t moff, uint64_t len, uint64_t *valid)
+{
+	struct fake *f = be;
+	(void)fh, (void)fsize;
+	ck_assert_uint_eq(len, CH);
+	uint64_t size = file_size(nodeid);
+	uint64_t n = foff >= size ? 0 : (size - foff < len ? size - foff : len);
+	for (uint64_t i = 0; i < n; i++)
+		f->window[moff + (i + ROT_SKEW) % CH] = file_byte(nodeid, foff + i);
+	*valid = n;
+	return 0;
+}
+
+static const struct dax_backend_ops rot_ops = {.map = rot_map};
+
+START_TEST(test_rotated)
+{
+	struct fake *f = fake_new(8);
+	struct dax_mgr m;
+	ck_assert_int_eq(dax_init(&m, f->window, f->wlen, CH, 12, _i, &rot_ops, f), 0);
+	m.skew = ROT_SKEW;
+	/* Reads across the wrap inside a chunk, across chunks, to the end. */
+	check_read(&m, 30, 0, file_size(30));
+	check_read(&m, 30, CH - ROT_SKEW - 10, 20);
+	check_read(&m, 30, 2 * CH - 5, CH + 10);
+	check_read(&m, 20, file_size(20) - 7, 100);
+	/* A pin gives the byte's address and the run up to the wrap. */
+	uint32_t c;
+	uint8_t *addr;
+	uint64_t valid;
+	ck_assert_int_eq(dax_pin(&m, 30, 130, file_size(30), CH + 10, &c, &addr, &valid), 0);
+	ck_assert_uint_eq(addr[0], file_byte(30, CH + 10));
+	ck_assert_uint_eq(valid, CH - ROT_SKEW - 10);
+	ck_assert_uint_eq(addr[valid - 1], file_byte(30, CH + 10 + valid - 1));
+	dax_unpin(&m, c);
+	ck_assert_int_eq(dax_pin(&m, 30, 130, file_size(30), 2 * CH - 10, &c, &addr, &valid), 0);
+	ck_assert_uint_eq(valid, 10);
+	ck_assert_uint_eq(addr[9], file_byte(30, 2 * CH - 1));
+	dax_unpin(&m, c);
+	dax_destroy(&m);
+	fake_free(f);
+}
+END_TEST
+
 struct reader {
 	struct dax_mgr *m;
 	unsigned seed;
@@ -583,6 +632,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_shrink, 0, 3);
 	tcase_add_loop_test(tc, test_readahead, 0, 3);
 	tcase_add_loop_test(tc, test_fill_ahead, 0, 3);
+	tcase_add_loop_test(tc, test_rotated, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
