@@ -131,6 +131,7 @@ struct dax_mgr {
 	 * default): not rotated; the back end that sets it fills chunks so. */
 	uint64_t skew;
 	uint32_t nchunks, nfree;
+	_Atomic uint32_t filling; /* chunks with a fill in flight (dax_quiesce's shortcut) */
 	enum dax_policy policy;
 	struct rwlock lock;
 	struct dax_chunk *chunks;

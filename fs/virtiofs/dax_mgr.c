@@ -101,6 +101,7 @@ static void release_chunk(struct dax_mgr *m, uint32_t c)
 		uint64_t valid;
 		m->ops->map_wait(m->be, ch->fill, &valid);
 		ch->fill = NULL;
+		atomic_fetch_sub(&m->filling, 1);
 	}
 	if (atomic_load(&ch->stale))
 		atomic_store(&ch->stale, false); /* already out of the hash */
@@ -367,6 +368,7 @@ static uint32_t start_fill(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint
 	}
 	install_chunk(m, c, nodeid, fidx, m->chunk_size);
 	m->chunks[c].fill = fill;
+	atomic_fetch_add(&m->filling, 1);
 	return c;
 }
 
@@ -378,6 +380,7 @@ static uint32_t settle(struct dax_mgr *m, uint32_t c, int *err)
 	uint64_t valid = 0;
 	int e = m->ops->map_wait(m->be, ch->fill, &valid);
 	ch->fill = NULL;
+	atomic_fetch_sub(&m->filling, 1);
 	if (e || valid == 0) {
 		if (e)
 			atomic_fetch_add(&m->st.map_errors, 1);
@@ -573,7 +576,10 @@ long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fs
 
 void dax_quiesce(struct dax_mgr *m, uint64_t nodeid)
 {
-	if (!m->ops->map_wait)
+	/* Most closes find nothing filling: no exclusive lock for them
+	 * (fills of nodeid start only under a read of it, which the
+	 * caller's release follows, so none can start after this load). */
+	if (!m->ops->map_wait || atomic_load(&m->filling) == 0)
 		return;
 	rwlock_wlock(&m->lock);
 	for (uint32_t c = 0; c < m->nchunks; c++) {

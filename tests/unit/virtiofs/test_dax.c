@@ -476,8 +476,10 @@ START_TEST(test_fill_ahead)
 	 * waits for them, and they serve as hits. */
 	check_read_sized(&m, 20, 0, 100);
 	ck_assert_int_eq(as_inflight, 4);
+	ck_assert_uint_eq(m.filling, 4);
 	dax_quiesce(&m, 20);
 	ck_assert_int_eq(as_inflight, 0);
+	ck_assert_uint_eq(m.filling, 0);
 	uint64_t misses = m.st.misses;
 	check_read_sized(&m, 20, CH, 4 * CH);
 	ck_assert_uint_eq(m.st.misses, misses);
@@ -514,6 +516,7 @@ START_TEST(test_fill_ahead)
 	ck_assert_int_gt(as_inflight, 0);
 	dax_destroy(&m);
 	ck_assert_int_eq(as_inflight, 0);
+	ck_assert_uint_eq(m.filling, 0);
 	fake_free(f);
 }
 END_TEST
