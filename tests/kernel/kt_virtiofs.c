@@ -9,8 +9,10 @@
  * virtiofs_tree_walk    readdir of every directory (the 10,000-entry one
  *                       with a small buffer), file count against the host's
  * virtiofs_tree_misc    symlinks, sizes, EOF, statfs against the host's,
- *                       EROFS for every change, attribute timeouts, and
- *                       after unmount every host lookup given back
+ *                       EROFS for every change, attribute timeouts, the
+ *                       read window (hits, read-ahead, nothing filling
+ *                       after a close), and after unmount every host
+ *                       lookup given back
  * virtiofs_mmap         files mapped through the page cache (pages lent
  *                       from window chunks, pinned while held, or filled):
  *                       XXH64 of each mapping against the host's xxhsum;
@@ -374,6 +376,19 @@ KTEST(virtiofs_tree_misc)
 	       (unsigned long)(op_requests(conn, FUSE_READ) - reads1));
 	kfree(a);
 	kfree(b);
+
+	/* A sequential read keeps the next DAX_READAHEAD chunks filling while
+	 * it copies out (map_start); its close waits for what is still in
+	 * flight (dax_quiesce: the host may reuse the handle's number). */
+	uint64_t ahead0 = atomic_load(&conn->dax->st.readahead);
+	int lfd = vfs_open(KMNT "/large.bin", O_RDONLY, 0);
+	char *one = kmalloc(1 << 20);
+	KT_EXPECT(lfd >= 0 && one && vfs_read(lfd, one, 1 << 20) == 1 << 20);
+	KT_EXPECT(atomic_load(&conn->dax->st.readahead) == ahead0 + DAX_READAHEAD);
+	if (lfd >= 0)
+		vfs_close(lfd);
+	KT_EXPECT(atomic_load(&conn->dax->filling) == 0);
+	kfree(one);
 
 	/* Unmount: every lookup the host counted is given back, the session
 	 * ends with DESTROY; a new mount starts a new one. */
