@@ -416,6 +416,10 @@ int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct co
 		       i + 1 < n ? ", trying an older one" : "");
 	}
 	kfree(cand);
+	if (!err && cowfs_prefetch_init(p, o->prefetch) != 0) {
+		err = -ENOMEM;
+		w = "out of memory";
+	}
 	if (err) {
 		say(why, whylen, "%s", w);
 		pool_free(p);
@@ -427,6 +431,7 @@ int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct co
 
 int cowfs_close(struct cowfs_pool *p)
 {
+	cowfs_prefetch_stop(p);
 	mutex_lock(&p->lock);
 	int err = cowfs_sync_locked(p);
 	mutex_unlock(&p->lock);
@@ -460,4 +465,5 @@ void cowfs_pool_info(struct cowfs_pool *p, struct cowfs_pool_info *pi)
 	pi->rdonly = p->rdonly;
 	pi->failed = p->failed;
 	mutex_unlock(&p->lock);
+	cowfs_prefetch_stats(p, pi);
 }
