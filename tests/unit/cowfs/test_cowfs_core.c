@@ -591,6 +591,54 @@ START_TEST(test_failing_device)
 }
 END_TEST
 
+/* A device larger than its pool (grown): the labels are read where the
+ * pool's size puts them, nothing is taken for damaged, and one missing
+ * label is still healed; on a device the pool fills, the same. */
+START_TEST(test_labels_grown_device)
+{
+	mk(8 * MB, COWFS_COMP_OFF, 0);
+	struct cowfs_dev *big;
+	ck_assert_int_eq(cowfs_memdev_create(12 * MB, &big), 0);
+	memcpy(cowfs_memdev_bytes(big), cowfs_memdev_bytes(dev), 8 * MB);
+	char why[128];
+	struct cowfs_pool_info pi;
+	for (int damaged = 0; damaged < 2; damaged++) {
+		uint8_t *img = cowfs_memdev_bytes(big);
+		if (damaged) /* label 1's header, at the pool's end */
+			memset(img + 8 * MB - 256 * 1024, 0, 512);
+		ck_assert_msg(cowfs_open(big, NULL, &pool, why, sizeof(why)) == 0, "%s", why);
+		cowfs_pool_info(pool, &pi);
+		ck_assert_uint_eq(pi.repaired, (uint64_t)damaged);
+		ck_assert_uint_eq(pi.size, 8 * MB);
+		ck_assert_int_eq(cowfs_close(pool), 0);
+		pool = NULL;
+		ck_assert_int_eq(memcmp(img + 8 * MB - 256 * 1024, "KARST-COWFS-LBL", 16), 0);
+	}
+	/* The pool fills the device: a damaged uberblock slot of label 0 is
+	 * rewritten from what the open read, without reading it again. */
+	op();
+	cowfs_pool_info(pool, &pi);
+	ck_assert_uint_eq(pi.repaired, 0);
+	uint64_t txg = pi.txg;
+	ck_assert_int_eq(cowfs_close(pool), 0); /* commits nothing new */
+	pool = NULL;
+	uint8_t *img = cowfs_memdev_bytes(dev);
+	uint8_t *slot = img + 128 * 1024 + (txg % 128) * 1024;
+	slot[40] ^= 1;
+	op();
+	cowfs_pool_info(pool, &pi);
+	ck_assert_uint_eq(pi.repaired, 1);
+	ck_assert_int_eq(cowfs_close(pool), 0);
+	pool = NULL;
+	struct cowfs_ub ub;
+	const char *w;
+	ck_assert_int_eq(cowfs_ub_decode(slot, &ub, &w), 0);
+	ck_assert_uint_eq(ub.txg, txg);
+	cowfs_memdev_destroy(big);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_bad_images)
 {
 	mk(8 * MB, COWFS_COMP_LZ4, 0);
@@ -668,6 +716,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_enospc_one_file);
 	tcase_add_test(tc, test_failing_device);
 	tcase_add_test(tc, test_bad_images);
+	tcase_add_test(tc, test_labels_grown_device);
 	suite_add_tcase(s, tc);
 	return s;
 }
