@@ -83,7 +83,13 @@ struct cowfs_open_opts {
 	uint64_t dirty_max;	 /* commit when this much is dirty; 0: 32 MiB */
 	uint64_t fixed_time;	 /* non-zero: every time stamp written is this (mkcowfs) */
 	uint64_t (*clock)(void); /* time stamps (ns); NULL: time_ns() */
+	/* Records read ahead of a sequential reader by worker threads
+	 * (cowfs_prefetch.c); 0: no prefetch, no threads. The device's read
+	 * must then be safe to call from several threads at once. */
+	unsigned prefetch;
 };
+/* What mounts use: 8 records, 1 MiB at the default record size. */
+#define COWFS_PF_DEFAULT 8
 /* Open the pool on dev: labels, newest verifying uberblock, space map.
  * -EINVAL/-EIO/-ENOENT with a one-line reason in why. */
 int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct cowfs_pool **out,
@@ -177,6 +183,9 @@ struct cowfs_pool_info {
 	uint64_t commits, blocks_written, bytes_written, blocks_read;
 	uint64_t cksum_errors, repaired, io_errors;
 	uint64_t mcache_hits, mcache_misses; /* decoded indirect blocks */
+	/* sequential prefetch: blocks queued, dropped (queue full), read by
+	 * the workers, and of those failed (left to the demand read) */
+	uint64_t prefetch_queued, prefetch_dropped, prefetch_reads, prefetch_failed;
 };
 void cowfs_pool_info(struct cowfs_pool *p, struct cowfs_pool_info *pi);
 

@@ -12,7 +12,9 @@
  * good copy 1 is written back over copy 0 (repair; not on read-only pools).
  * Compressed blocks go into the ARC compressed (it decompresses while a
  * block is held). Bad bytes never reach the caller: with no good copy the
- * read is -EIO and the log names the block's address.
+ * read is -EIO and the log names the block's address. Prefetches
+ * (cowfs_prefetch.c) fill the same keys quietly; a reader that waited for
+ * one that failed reads the block again itself.
  *
  * Writes happen only while a group is committed. Blocks are allocated in
  * ascending order most of the time, so adjacent writes are gathered into
@@ -38,7 +40,7 @@ int cowfs_dev_write(struct cowfs_pool *p, uint64_t off, const void *buf, size_t 
 struct fill_ctx {
 	struct cowfs_pool *p;
 	const struct cowfs_bp *bp;
-	int err;
+	bool ran; /* read_fill ran for this reader */
 };
 
 static int read_copy(struct cowfs_pool *p, const struct cowfs_bp *bp, int c, void *dst)
@@ -68,6 +70,7 @@ static int read_fill(void *arg, const struct arc_key *key, void *dst, size_t lsi
 	struct fill_ctx *fc = arg;
 	struct cowfs_pool *p = fc->p;
 	const struct cowfs_bp *bp = fc->bp;
+	fc->ran = true;
 	int err = read_copy(p, bp, 0, dst);
 	if (err && bp->dva[1]) {
 		err = read_copy(p, bp, 1, dst);
@@ -108,6 +111,10 @@ int cowfs_bio_read(struct cowfs_pool *p, const struct cowfs_bp *bp, struct cowfs
 	struct fill_ctx fc = {.p = p, .bp = bp};
 	struct arc_buf *ab;
 	int err = arc_read(p->arc, &key, bp->lsize, 0, read_fill, &fc, &ab);
+	if (err && !fc.ran && p->pf)
+		/* We waited for a prefetch's fill, which failed quietly: read
+		 * for ourselves (the ditto copy, the repair, the log line). */
+		err = arc_read(p->arc, &key, bp->lsize, 0, read_fill, &fc, &ab);
 	if (err)
 		return err == -EINVAL ? -EIO : err;
 	blk->ab = ab;

@@ -51,6 +51,15 @@ static void one(void *arg, struct cowfs_mount *cm)
 		  (unsigned long long)pi.cksum_errors, (unsigned long long)pi.repaired,
 		  (unsigned long long)pi.io_errors, "");
 	line(arg, buf);
+	if (pi.prefetch_queued) {
+		ksnprintf(buf, sizeof(buf),
+			  "  prefetch: queued %llu  read %llu  failed %llu  dropped %llu\n",
+			  (unsigned long long)pi.prefetch_queued,
+			  (unsigned long long)pi.prefetch_reads,
+			  (unsigned long long)pi.prefetch_failed,
+			  (unsigned long long)pi.prefetch_dropped);
+		line(arg, buf);
+	}
 	if (cm->scrub) {
 		char sbuf[1400];
 		line(arg, "  ");

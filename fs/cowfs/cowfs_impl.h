@@ -47,6 +47,10 @@ struct cowfs_obj {
 	struct list_node hlink;	     /* pool->ohash */
 	struct list_node dirty_link; /* pool->dirty_objs */
 	struct list_node dirty[COWFS_MAX_LEVELS];
+	/* sequential prefetch stream (cowfs_prefetch.c) */
+	uint64_t pf_next; /* the block a sequential reader wants next */
+	uint64_t pf_end;  /* blocks below this are queued already */
+	uint32_t pf_ahead;
 };
 
 /* A held block: data either in a dbuf or in an ARC buffer (or zeros). */
@@ -108,6 +112,7 @@ struct cowfs_pool {
 	uint8_t *scratch; /* COWFS_MAX_RECORDSIZE for compression; made on first use */
 
 	struct cowfs_mcache *mcache; /* decoded indirect blocks (cowfs_mcache.c) */
+	struct cowfs_pf *pf;	     /* sequential prefetch, or NULL (cowfs_prefetch.c) */
 
 	struct cowfs_pool_info st; /* counters */
 };
@@ -167,6 +172,8 @@ int cowfs_blk_hold(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uin
 		   struct cowfs_blk *blk);
 int cowfs_blk_bp(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint64_t blkid,
 		 struct cowfs_bp *bp);
+/* Whether the block has a dirty copy in the open group. */
+bool cowfs_blk_dirty(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint64_t blkid);
 int cowfs_dbuf_dirty(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint64_t blkid,
 		     struct cowfs_dbuf **out);
 int64_t cowfs_obj_read(struct cowfs_pool *p, struct cowfs_obj *o, uint64_t off, void *buf,
@@ -183,6 +190,16 @@ void cowfs_objs_fini(struct cowfs_pool *p);
 void cowfs_objs_clean(struct cowfs_pool *p);
 uint64_t cowfs_obj_dirty_cost(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level);
 uint64_t cowfs_obj_blocks(struct cowfs_pool *p, struct cowfs_obj *o);
+
+/* cowfs_prefetch.c */
+/* Prefetch up to max records ahead of sequential readers (0: never). */
+int cowfs_prefetch_init(struct cowfs_pool *p, unsigned max);
+/* Drop what is queued and join the workers; pool lock NOT held. */
+void cowfs_prefetch_stop(struct cowfs_pool *p);
+/* A demand read of level-0 block blkid of o: queue what comes next when
+ * it continues a sequential stream. */
+void cowfs_prefetch_note(struct cowfs_pool *p, struct cowfs_obj *o, uint64_t blkid);
+void cowfs_prefetch_stats(struct cowfs_pool *p, struct cowfs_pool_info *pi);
 
 /* cowfs_dir.c */
 int cowfs_dir_init(struct cowfs_pool *p, struct cowfs_obj *d);

@@ -199,6 +199,11 @@ int cowfs_blk_bp(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint6
 	return err;
 }
 
+bool cowfs_blk_dirty(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint64_t blkid)
+{
+	return dbuf_find(p, o, level, blkid) != NULL;
+}
+
 int cowfs_blk_hold(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, uint64_t blkid,
 		   struct cowfs_blk *blk)
 {
@@ -388,6 +393,7 @@ int64_t cowfs_obj_read(struct cowfs_pool *p, struct cowfs_obj *o, uint64_t off, 
 		uint32_t boff = (uint32_t)(pos % bs);
 		size_t n = MIN((size_t)(bs - boff), len - done);
 		struct cowfs_blk b;
+		cowfs_prefetch_note(p, o, blkid);
 		int err = cowfs_blk_hold(p, o, 0, blkid, &b);
 		if (err)
 			return done ? (int64_t)done : err;

@@ -74,6 +74,7 @@ static int lend_locked(struct cowfs_pcfile *f, struct cowfs_obj *o, uint64_t ind
 		return PC_NO_LEND;
 	}
 	struct cowfs_blk blk;
+	cowfs_prefetch_note(p, o, blkid);
 	err = cowfs_blk_hold(p, o, 0, blkid, &blk);
 	if (err)
 		return err;

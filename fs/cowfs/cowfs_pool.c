@@ -164,27 +164,47 @@ int cowfs_mkfs(struct cowfs_dev *dev, const struct cowfs_mkfs_opts *o, char *why
 
 struct ubcand {
 	struct cowfs_ub ub;
+	uint8_t in_label; /* bit i: found in label i's ring */
+};
+
+/* What read_labels saw of each label, for heal_labels: whose header was
+ * good. Valid when `same` (the labels were read where the pool's size puts
+ * them, so heal_labels would read the same bytes again). */
+struct label_seen {
+	bool same;
+	bool hdr_ok[2];
 };
 
 /* Read both label headers and rings; returns the number of candidate
- * uberblocks (newest first) of the pool named by the first good label. */
+ * uberblocks (newest first) of the pool named by the first good label.
+ * A label's header and ring are one read (COWFS_LABEL_SIZE bytes) when
+ * the pool fills the device, as it does unless the device grew: a mount
+ * waits for each read in turn, so fewer of them is a faster mount. */
 static int read_labels(struct cowfs_dev *dev, struct cowfs_label *lbl, struct ubcand *cand,
-		       char *why, size_t whylen)
+		       struct label_seen *seen, char *why, size_t whylen)
 {
-	uint8_t *hdr = kmalloc(COWFS_LABEL_HDRSIZE);
-	uint8_t *ring = kmalloc(COWFS_UB_SLOTS * COWFS_UB_SLOT);
+	uint8_t *buf = kmalloc(COWFS_UB_SLOTS * COWFS_UB_SLOT); /* a ring, or a header */
+	uint8_t *rings[2] = {NULL, NULL}; /* inside whole[i] when read whole */
+	uint8_t *whole[2] = {NULL, NULL};
 	int n = 0, err = 0, nlabels = 0;
 	const char *w = "no cowfs label";
 	struct cowfs_label l[2];
 	bool ok[2] = {false, false};
-	if (!hdr || !ring) {
+	memset(seen, 0, sizeof(*seen));
+	if (!buf) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (int i = 0; i < 2; i++) {
 		uint64_t off = cowfs_label_offset(dev->size, i);
-		if (dev->ops->read(dev->ctx, off, hdr, COWFS_LABEL_HDRSIZE) != 0) {
+		/* The whole label when memory allows, else the header alone. */
+		whole[i] = kmalloc(COWFS_LABEL_SIZE);
+		uint8_t *hdr = whole[i] ? whole[i] : buf;
+		size_t len = whole[i] ? COWFS_LABEL_SIZE : COWFS_LABEL_HDRSIZE;
+		if (dev->ops->read(dev->ctx, off, hdr, len) != 0) {
 			w = "cannot read the label";
+			kfree(whole[i]);
+			whole[i] = NULL;
 			continue;
 		}
 		int e = cowfs_label_decode(hdr, &l[i], &w);
@@ -212,22 +232,36 @@ static int read_labels(struct cowfs_dev *dev, struct cowfs_label *lbl, struct ub
 		err = -EINVAL;
 		goto out;
 	}
+	seen->same = cowfs_label_offset(lbl->psize, 1) == cowfs_label_offset(dev->size, 1);
 	for (int i = 0; i < 2; i++) {
+		seen->hdr_ok[i] =
+		    ok[i] && l[i].pool_guid == lbl->pool_guid && l[i].psize == lbl->psize;
 		uint64_t off = cowfs_label_offset(lbl->psize, i) + COWFS_UB_RING_OFF;
-		if (dev->ops->read(dev->ctx, off, ring, COWFS_UB_SLOTS * COWFS_UB_SLOT) != 0)
-			continue;
+		if (seen->same && whole[i]) {
+			rings[i] = whole[i] + COWFS_UB_RING_OFF;
+		} else {
+			if (dev->ops->read(dev->ctx, off, buf, COWFS_UB_SLOTS * COWFS_UB_SLOT) != 0)
+				continue;
+			rings[i] = buf;
+		}
+		const uint8_t *ring = rings[i];
 		for (unsigned s = 0; s < COWFS_UB_SLOTS; s++) {
 			struct cowfs_ub ub;
 			if (cowfs_ub_decode(ring + s * COWFS_UB_SLOT, &ub, &w) != 0)
 				continue;
 			if (ub.pool_guid != lbl->pool_guid || ub.txg % COWFS_UB_SLOTS != s)
 				continue;
-			bool dup = false;
-			for (int k = 0; k < n; k++)
-				dup |= cand[k].ub.txg == ub.txg &&
-				       cowfs_cksum_equal(&cand[k].ub.root.cksum, &ub.root.cksum);
-			if (!dup)
-				cand[n++].ub = ub;
+			int dup = -1;
+			for (int k = 0; k < n && dup < 0; k++)
+				if (cand[k].ub.txg == ub.txg &&
+				    cowfs_cksum_equal(&cand[k].ub.root.cksum, &ub.root.cksum))
+					dup = k;
+			if (dup >= 0) {
+				cand[dup].in_label |= (uint8_t)(1u << i);
+			} else {
+				cand[n].ub = ub;
+				cand[n++].in_label = (uint8_t)(1u << i);
+			}
 		}
 	}
 	/* Newest first (insertion sort: at most 256). */
@@ -245,8 +279,9 @@ static int read_labels(struct cowfs_dev *dev, struct cowfs_label *lbl, struct ub
 		err = -EINVAL;
 	}
 out:
-	kfree(hdr);
-	kfree(ring);
+	kfree(buf);
+	kfree(whole[0]);
+	kfree(whole[1]);
 	return err ? err : n;
 }
 
@@ -260,7 +295,8 @@ int cowfs_list_uberblocks(struct cowfs_dev *dev,
 	if (!cand)
 		return -ENOMEM;
 	char why[96];
-	int n = read_labels(dev, &lbl, cand, why, sizeof(why));
+	struct label_seen seen;
+	int n = read_labels(dev, &lbl, cand, &seen, why, sizeof(why));
 	for (int i = 0; i < n; i++)
 		fn(arg, -1, (unsigned)(cand[i].ub.txg % COWFS_UB_SLOTS), &cand[i].ub);
 	kfree(cand);
@@ -313,9 +349,12 @@ static int load_ub(struct cowfs_pool *p, const struct cowfs_ub *ub, const char *
  * rewritten from the other (or from the pool's own copy), so that a single
  * bad copy never stays the only good one. Counted in repaired; failures
  * to write are logged and otherwise ignored (the pool is open either way).
+ * What read_labels saw a moment ago answers without reading again when it
+ * read where the pool's size puts the labels (seen->same).
  */
-static void heal_labels(struct cowfs_pool *p, const struct cowfs_ub *ub)
+static void heal_labels(struct cowfs_pool *p, const struct ubcand *c, const struct label_seen *seen)
 {
+	const struct cowfs_ub *ub = &c->ub;
 	uint8_t *buf = kmalloc(COWFS_LABEL_HDRSIZE + COWFS_UB_SLOT);
 	if (!buf)
 		return;
@@ -326,9 +365,12 @@ static void heal_labels(struct cowfs_pool *p, const struct cowfs_ub *ub)
 		struct cowfs_label l;
 		struct cowfs_ub u;
 		const char *w;
-		bool good = p->dev->ops->read(p->dev->ctx, off, buf, COWFS_LABEL_HDRSIZE) == 0 &&
-			    cowfs_label_decode(buf, &l, &w) == 0 && l.index == (uint32_t)i &&
-			    l.pool_guid == p->guid && l.psize == p->label.psize;
+		bool good =
+		    seen->same
+			? seen->hdr_ok[i]
+			: p->dev->ops->read(p->dev->ctx, off, buf, COWFS_LABEL_HDRSIZE) == 0 &&
+			      cowfs_label_decode(buf, &l, &w) == 0 && l.index == (uint32_t)i &&
+			      l.pool_guid == p->guid && l.psize == p->label.psize;
 		if (!good) {
 			struct cowfs_label nl = p->label;
 			nl.index = (uint32_t)i;
@@ -340,10 +382,12 @@ static void heal_labels(struct cowfs_pool *p, const struct cowfs_ub *ub)
 		}
 		uint64_t uoff =
 		    off + COWFS_UB_RING_OFF + (ub->txg % COWFS_UB_SLOTS) * COWFS_UB_SLOT;
-		good = p->dev->ops->read(p->dev->ctx, uoff, slot, COWFS_UB_SLOT) == 0 &&
-		       cowfs_ub_decode(slot, &u, &w) == 0 && u.txg == ub->txg &&
-		       u.pool_guid == ub->pool_guid &&
-		       cowfs_cksum_equal(&u.root.cksum, &ub->root.cksum);
+		good = seen->same
+			   ? (c->in_label >> i) & 1
+			   : p->dev->ops->read(p->dev->ctx, uoff, slot, COWFS_UB_SLOT) == 0 &&
+				 cowfs_ub_decode(slot, &u, &w) == 0 && u.txg == ub->txg &&
+				 u.pool_guid == ub->pool_guid &&
+				 cowfs_cksum_equal(&u.root.cksum, &ub->root.cksum);
 		if (!good) {
 			memset(slot, 0, COWFS_UB_SLOT);
 			cowfs_ub_encode(ub, slot);
@@ -374,7 +418,8 @@ int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct co
 	if (!cand)
 		return -ENOMEM;
 	struct cowfs_label lbl;
-	int n = read_labels(dev, &lbl, cand, why, whylen);
+	struct label_seen seen;
+	int n = read_labels(dev, &lbl, cand, &seen, why, whylen);
 	if (n < 0) {
 		kfree(cand);
 		return n;
@@ -408,7 +453,7 @@ int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct co
 		err = load_ub(p, &cand[i].ub, &w);
 		if (!err) {
 			if (!p->rdonly)
-				heal_labels(p, &cand[i].ub);
+				heal_labels(p, &cand[i], &seen);
 			break;
 		}
 		printk("cowfs: %s: txg %llu unusable (%s)%s\n", lbl.name,
@@ -416,6 +461,10 @@ int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct co
 		       i + 1 < n ? ", trying an older one" : "");
 	}
 	kfree(cand);
+	if (!err && cowfs_prefetch_init(p, o->prefetch) != 0) {
+		err = -ENOMEM;
+		w = "out of memory";
+	}
 	if (err) {
 		say(why, whylen, "%s", w);
 		pool_free(p);
@@ -427,6 +476,7 @@ int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct co
 
 int cowfs_close(struct cowfs_pool *p)
 {
+	cowfs_prefetch_stop(p);
 	mutex_lock(&p->lock);
 	int err = cowfs_sync_locked(p);
 	mutex_unlock(&p->lock);
@@ -460,4 +510,5 @@ void cowfs_pool_info(struct cowfs_pool *p, struct cowfs_pool_info *pi)
 	pi->rdonly = p->rdonly;
 	pi->failed = p->failed;
 	mutex_unlock(&p->lock);
+	cowfs_prefetch_stats(p, pi);
 }

@@ -22,6 +22,8 @@ struct cowfs_mount {
 	void *cp;	 /* the GEOM consumer (kernel) */
 	char source[64]; /* provider name */
 	uint64_t txg_ns; /* commit interval */
+	/* records read ahead (cowfs_open_opts.prefetch) */
+	unsigned prefetch;
 	struct thread *syncer;
 	struct cowfs_scrub_job *scrub; /* the last `cowfs scrub`, or NULL */
 	_Atomic bool stopping;

@@ -3,7 +3,9 @@
  * provider named by the mount source (/dev/vtbd0 or vtbd0), reads and
  * writes through g_read_data/g_write_data and flushes with BIO_FLUSH. A
  * thread per mount commits the open transaction group every txg=SECONDS
- * (5 by default); sync, fsync and unmount commit too. Options: txg=N.
+ * (5 by default); sync, fsync and unmount commit too. Options: txg=N,
+ * prefetch=N (records read ahead of a sequential reader, 0 to 64; 8 by
+ * default, 0 turns it off: cowfs_prefetch.c).
  * Read-only mounts open the provider read-only and never write (not even
  * repairs).
  *
@@ -69,12 +71,16 @@ static void cowfs_syncer(void *arg)
 static int parse_options(struct cowfs_mount *cm, const char *data)
 {
 	cm->txg_ns = 5 * NSEC_PER_SEC;
+	cm->prefetch = COWFS_PF_DEFAULT;
 	while (data && *data) {
 		size_t n = strcspn(data, ",");
 		uint64_t v;
 		if (n > 4 && !strncmp(data, "txg=", 4) && kparse_size(data + 4, n - 4, &v) == 0 &&
 		    v > 0 && v <= 3600) {
 			cm->txg_ns = v * NSEC_PER_SEC;
+		} else if (n > 9 && !strncmp(data, "prefetch=", 9) &&
+			   kparse_size(data + 9, n - 9, &v) == 0 && v <= 64) {
+			cm->prefetch = (unsigned)v;
 		} else if (n > 0) {
 			printk("cowfs: unknown or bad option '%.*s'\n", (int)n, data);
 			return -EINVAL;
@@ -125,7 +131,7 @@ static int cowfs_mount(struct mount *mp, const char *source, const char *data)
 		return err;
 	}
 	char why[128];
-	struct cowfs_open_opts oo = {.rdonly = ro, .arc = arc_kernel()};
+	struct cowfs_open_opts oo = {.rdonly = ro, .arc = arc_kernel(), .prefetch = cm->prefetch};
 	err = cowfs_open(&cm->dev, &oo, &cm->pool, why, sizeof(why));
 	if (err) {
 		printk("cowfs: %s: %s\n", source, why);

@@ -4,7 +4,9 @@
  * reads what read() reads, its pages lent from the ARC (no copy); a shared
  * write + msync survives an unmount and mount; a private write does not;
  * write() over a mapped lent page is seen through the mapping; a write
- * fault on a mapped lent page breaks the lend.
+ * fault on a mapped lent page breaks the lend. A file read from start to
+ * end has its next records read ahead (cowfs_prefetch.c), unless the
+ * mount says prefetch=0.
  */
 #include <errno.h>
 #include <geom.h>
@@ -16,6 +18,7 @@
 
 #include "cowfs.h"
 #include "cowfs_pc.h"
+#include "cowfs_vfs.h"
 #include "kt_cowfs.h"
 
 static uint64_t sum(const uint8_t *p, size_t n)
@@ -99,4 +102,64 @@ KTEST(cowfs_mmap)
 	kfree(buf);
 	kfree(back);
 	KT_EXPECT(g_md_destroy("cwmd3", false) == 0);
+}
+
+struct kt_pf_find {
+	const char *source;
+	struct cowfs_pool_info pi;
+	bool found;
+};
+
+static void kt_pf_one(void *arg, struct cowfs_mount *cm)
+{
+	struct kt_pf_find *f = arg;
+	if (strcmp(cm->source, f->source) == 0) {
+		cowfs_pool_info(cm->pool, &f->pi);
+		f->found = true;
+	}
+}
+
+#define CPF_LEN (4u << 20)
+
+KTEST(cowfs_prefetch_seq)
+{
+	KT_ASSERT(kt_cowfs_make_pool("cwmd4", 32 << 20, COWFS_COMP_OFF) == 0);
+	vfs_mkdir("/cwp", 0755);
+	KT_ASSERT(vfs_mount("/dev/cwmd4", "/cwp", "cowfs", 0, NULL) == 0);
+	uint8_t *buf = kmalloc(CPF_LEN), *back = kmalloc(256u << 10);
+	KT_ASSERT(buf && back);
+	for (size_t i = 0; i < CPF_LEN; i++)
+		buf[i] = (uint8_t)(i * 7 + (i >> 11));
+	int fd = vfs_open("/cwp/f", O_CREAT | O_WRONLY, 0644);
+	KT_ASSERT(fd >= 0);
+	KT_EXPECT(vfs_write(fd, buf, CPF_LEN) == (long)CPF_LEN);
+	KT_EXPECT(vfs_close(fd) == 0);
+	for (int pass = 0; pass < 2; pass++) {
+		/* Cold (a new open of the pool), read in 256 KiB requests. */
+		KT_EXPECT(vfs_umount("/cwp") == 0);
+		KT_ASSERT(vfs_mount("/dev/cwmd4", "/cwp", "cowfs", 0, pass ? "prefetch=0" : NULL) ==
+			  0);
+		fd = vfs_open("/cwp/f", O_RDONLY, 0);
+		KT_ASSERT(fd >= 0);
+		for (size_t off = 0; off < CPF_LEN; off += 256u << 10) {
+			KT_EXPECT(vfs_read(fd, back, 256u << 10) == (long)(256u << 10));
+			KT_EXPECT(!memcmp(back, buf + off, 256u << 10));
+		}
+		KT_EXPECT(vfs_close(fd) == 0);
+		struct kt_pf_find f = {.source = "cwmd4"};
+		cowfs_foreach_mount(kt_pf_one, &f);
+		KT_ASSERT(f.found);
+		if (pass) {
+			KT_EXPECT(f.pi.prefetch_queued == 0);
+		} else {
+			/* 32 records of 128 KiB: all but the first few ahead. */
+			KT_EXPECT(f.pi.prefetch_queued >= 24 && f.pi.prefetch_queued <= 31);
+			KT_EXPECT(f.pi.prefetch_failed == 0 && f.pi.prefetch_dropped == 0);
+		}
+		KT_EXPECT(f.pi.cksum_errors == 0 && f.pi.io_errors == 0);
+	}
+	KT_EXPECT(vfs_umount("/cwp") == 0);
+	kfree(buf);
+	kfree(back);
+	KT_EXPECT(g_md_destroy("cwmd4", false) == 0);
 }

@@ -426,6 +426,72 @@ START_TEST(test_ditto_repair_and_data_eio)
 }
 END_TEST
 
+/* Sequential prefetch (cowfs_prefetch.c): a file read from start to end
+ * has its next records read ahead by the workers, the bytes are right, and
+ * a damaged block read ahead fails quietly: the reader gets EIO, and the
+ * checksum error is counted once, by the reader's own read. */
+START_TEST(test_prefetch_sequential)
+{
+	const size_t len = 4 * MB, chunk = 64 * 1024;
+	mk(32 * MB, COWFS_COMP_OFF, 0);
+	struct cowfs_open_opts oo = {.prefetch = 8};
+	char why[128];
+	ck_assert_int_eq(cowfs_open(dev, &oo, &pool, why, sizeof(why)), 0);
+	uint64_t f;
+	ck_assert_int_eq(cowfs_create(pool, COWFS_ROOT_OBJ, "f", 0100644, &f), 0);
+	uint8_t *buf = malloc(len), *got = malloc(chunk);
+	fill_pattern(buf, len, 9);
+	ck_assert_int_eq(cowfs_write(pool, f, 0, buf, len), (int64_t)len);
+	checked();
+	struct cowfs_bp bp10;
+	ck_assert_int_eq(cowfs_obj_bp(pool, f, 10, &bp10), 0);
+	ck_assert_int_eq(cowfs_close(pool), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) /* damage record 10 (128 KiB records) */
+			cowfs_memdev_bytes(dev)[bp10.dva[0] + 4096] ^= 0x10;
+		ck_assert_int_eq(cowfs_open(dev, &oo, &pool, why, sizeof(why)), 0);
+		ck_assert_int_eq(cowfs_obj_hold(pool, f), 0); /* keeps the stream, as a vnode */
+		uint64_t eio = 0;
+		for (size_t off = 0; off < len; off += chunk) {
+			int64_t n = cowfs_read(pool, f, off, got, chunk);
+			if (pass == 1 && off / bp10.lsize == 10) {
+				ck_assert_int_eq(n, -EIO);
+				eio++;
+				continue;
+			}
+			ck_assert_int_eq(n, (int64_t)chunk);
+			ck_assert_msg(memcmp(got, buf + off, chunk) == 0, "bytes at %zu", off);
+		}
+		struct cowfs_pool_info pi;
+		cowfs_pool_info(pool, &pi);
+		ck_assert_uint_gt(pi.prefetch_queued, 16);
+		ck_assert_uint_le(pi.prefetch_queued, len / bp10.lsize);
+		ck_assert_uint_eq(pi.prefetch_dropped, 0);
+		/* One per read that failed (both halves of the record); none
+		 * from the prefetch. */
+		ck_assert_uint_eq(pi.cksum_errors, eio);
+		ck_assert_uint_eq(eio, pass ? bp10.lsize / chunk : 0);
+		cowfs_obj_release(pool, f);
+		ck_assert_int_eq(cowfs_close(pool), 0);
+		pool = NULL;
+	}
+	/* Random reads prefetch nothing. */
+	ck_assert_int_eq(cowfs_open(dev, &oo, &pool, why, sizeof(why)), 0);
+	ck_assert_int_eq(cowfs_obj_hold(pool, f), 0);
+	const unsigned order[] = {7, 2, 30, 5, 19, 11, 0, 25};
+	for (unsigned i = 0; i < 8; i++)
+		ck_assert_int_eq(cowfs_read(pool, f, order[i] * 131072ULL, got, chunk),
+				 (int64_t)chunk);
+	struct cowfs_pool_info pi;
+	cowfs_pool_info(pool, &pi);
+	ck_assert_uint_eq(pi.prefetch_queued, 0);
+	cowfs_obj_release(pool, f);
+	free(buf);
+	free(got);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_enospc_one_file)
 {
 	/* One file written in 256 KiB pieces past the size of the pool. */
@@ -525,6 +591,54 @@ START_TEST(test_failing_device)
 }
 END_TEST
 
+/* A device larger than its pool (grown): the labels are read where the
+ * pool's size puts them, nothing is taken for damaged, and one missing
+ * label is still healed; on a device the pool fills, the same. */
+START_TEST(test_labels_grown_device)
+{
+	mk(8 * MB, COWFS_COMP_OFF, 0);
+	struct cowfs_dev *big;
+	ck_assert_int_eq(cowfs_memdev_create(12 * MB, &big), 0);
+	memcpy(cowfs_memdev_bytes(big), cowfs_memdev_bytes(dev), 8 * MB);
+	char why[128];
+	struct cowfs_pool_info pi;
+	for (int damaged = 0; damaged < 2; damaged++) {
+		uint8_t *img = cowfs_memdev_bytes(big);
+		if (damaged) /* label 1's header, at the pool's end */
+			memset(img + 8 * MB - 256 * 1024, 0, 512);
+		ck_assert_msg(cowfs_open(big, NULL, &pool, why, sizeof(why)) == 0, "%s", why);
+		cowfs_pool_info(pool, &pi);
+		ck_assert_uint_eq(pi.repaired, (uint64_t)damaged);
+		ck_assert_uint_eq(pi.size, 8 * MB);
+		ck_assert_int_eq(cowfs_close(pool), 0);
+		pool = NULL;
+		ck_assert_int_eq(memcmp(img + 8 * MB - 256 * 1024, "KARST-COWFS-LBL", 16), 0);
+	}
+	/* The pool fills the device: a damaged uberblock slot of label 0 is
+	 * rewritten from what the open read, without reading it again. */
+	op();
+	cowfs_pool_info(pool, &pi);
+	ck_assert_uint_eq(pi.repaired, 0);
+	uint64_t txg = pi.txg;
+	ck_assert_int_eq(cowfs_close(pool), 0); /* commits nothing new */
+	pool = NULL;
+	uint8_t *img = cowfs_memdev_bytes(dev);
+	uint8_t *slot = img + 128 * 1024 + (txg % 128) * 1024;
+	slot[40] ^= 1;
+	op();
+	cowfs_pool_info(pool, &pi);
+	ck_assert_uint_eq(pi.repaired, 1);
+	ck_assert_int_eq(cowfs_close(pool), 0);
+	pool = NULL;
+	struct cowfs_ub ub;
+	const char *w;
+	ck_assert_int_eq(cowfs_ub_decode(slot, &ub, &w), 0);
+	ck_assert_uint_eq(ub.txg, txg);
+	cowfs_memdev_destroy(big);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_bad_images)
 {
 	mk(8 * MB, COWFS_COMP_LZ4, 0);
@@ -598,9 +712,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_big_directory);
 	tcase_add_test(tc, test_ditto_repair_and_data_eio);
 	tcase_add_test(tc, test_enospc);
+	tcase_add_test(tc, test_prefetch_sequential);
 	tcase_add_test(tc, test_enospc_one_file);
 	tcase_add_test(tc, test_failing_device);
 	tcase_add_test(tc, test_bad_images);
+	tcase_add_test(tc, test_labels_grown_device);
 	suite_add_tcase(s, tc);
 	return s;
 }

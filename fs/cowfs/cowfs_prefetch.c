@@ -1,0 +1,220 @@
+/*
+ * Sequential prefetch (after OpenZFS's dmu_zfetch): while a file is read
+ * from start to end, the device reads of the next records are issued
+ * ahead of the reader by worker threads, so the reader's wait for the
+ * device overlaps with its own work (checksums, copies, lending pages)
+ * instead of adding to it.
+ *
+ * Streams. Each in-core object remembers the block its reader is expected
+ * to want next (o->pf_next). A demand read of that block (cowfs_pc's lend,
+ * cowfs_obj_read) is a sequential hit: the window grows (2, 4, then up to
+ * p->pf->max records) and the blocks from the end of what was already
+ * queued up to blkid + window are queued. Any other block resets the
+ * window (random reads prefetch nothing). Pool lock held.
+ *
+ * Workers. A prefetch is a block pointer, taken under the pool lock from
+ * the committed tree, and an arc_read() of its key with ARC_READ_PREFETCH
+ * and a fill of the workers' own, run with no cowfs lock held: a demand
+ * reader of the same block waits for that one fill in the ARC (an iohit)
+ * or finds it cached. COWFS_PF_THREADS threads (started with the first
+ * prefetch) keep that many device reads in flight. The queue is bounded;
+ * what does not fit is dropped (the reader reads it on demand).
+ *
+ * Safety. A prefetch never writes and never reports: its fill reads copy 0
+ * and verifies its checksum, and any failure (I/O error, mismatch, a block
+ * freed and reused since its pointer was taken) only fails the prefetch:
+ * the ARC forgets the failed fill, and the demand read that follows does
+ * the real read, with the ditto copy, the repair and the log line that
+ * cowfs_bio.c makes. Keys carry the birth txg, so a stale pointer can never
+ * be taken for the block that replaced it.
+ *
+ * Lifetime: cowfs_prefetch_stop() (cowfs_close, before anything is freed)
+ * drops what is queued and joins the workers once their reads are done.
+ * Lock order: pool lock -> pf->lock; workers take pf->lock and the ARC's,
+ * never the pool's.
+ */
+#include "arc.h"
+#include "cowfs_impl.h"
+
+#include <errno.h>
+#include <karst/thread.h>
+#include <string.h>
+
+#define COWFS_PF_QUEUE	 64
+#define COWFS_PF_THREADS 2
+
+struct cowfs_pf {
+	struct mutex lock;
+	struct condvar cv;
+	struct cowfs_pool *p;
+	unsigned max; /* records ahead at most */
+	struct cowfs_bp q[COWFS_PF_QUEUE];
+	unsigned head, count;
+	bool stopping;
+	struct thread *thr[COWFS_PF_THREADS];
+	unsigned nthr;
+	/* counters (pf->lock) */
+	uint64_t queued, dropped, reads, failed;
+};
+
+int cowfs_prefetch_init(struct cowfs_pool *p, unsigned max)
+{
+	if (!max)
+		return 0;
+	struct cowfs_pf *pf = kzalloc(sizeof(*pf));
+	if (!pf)
+		return -ENOMEM;
+	mutex_init(&pf->lock, "cowfs_pf");
+	cv_init(&pf->cv);
+	pf->p = p;
+	pf->max = max < COWFS_PF_QUEUE ? max : COWFS_PF_QUEUE;
+	p->pf = pf;
+	return 0;
+}
+
+void cowfs_prefetch_stop(struct cowfs_pool *p)
+{
+	struct cowfs_pf *pf = p->pf;
+	if (!pf)
+		return;
+	mutex_lock(&pf->lock);
+	pf->stopping = true;
+	pf->count = 0;
+	cv_broadcast(&pf->cv);
+	mutex_unlock(&pf->lock);
+	for (unsigned i = 0; i < pf->nthr; i++)
+		thread_join(pf->thr[i]);
+	p->pf = NULL;
+	cv_destroy(&pf->cv);
+	mutex_destroy(&pf->lock);
+	kfree(pf);
+}
+
+struct pf_ctx {
+	struct cowfs_pool *p;
+	const struct cowfs_bp *bp;
+};
+
+/* The workers' fill: copy 0, verified; quiet on failure (see above). */
+static int pf_fill(void *arg, const struct arc_key *key, void *dst, size_t lsize)
+{
+	struct pf_ctx *c = arg;
+	const struct cowfs_bp *bp = c->bp;
+	struct cowfs_dev *dev = c->p->dev;
+	(void)key;
+	(void)lsize;
+	if (!bp->dva[0] || bp->dva[0] + bp->psize > dev->size)
+		return -EIO;
+	if (dev->ops->read(dev->ctx, bp->dva[0], dst, bp->psize))
+		return -EIO;
+	struct cowfs_cksum ck = cowfs_cksum_compute(dst, bp->psize);
+	if (!cowfs_cksum_equal(&ck, &bp->cksum))
+		return -EIO;
+	if (bp->comp == COWFS_COMP_OFF)
+		return 0;
+	size_t n = cowfs_comp_payload_len(dst, bp->psize);
+	if (!n)
+		return -EIO;
+	memmove(dst, (uint8_t *)dst + 4, n);
+	return (int)n;
+}
+
+static void pf_worker(void *arg)
+{
+	struct cowfs_pf *pf = arg;
+	struct cowfs_pool *p = pf->p;
+	mutex_lock(&pf->lock);
+	for (;;) {
+		while (!pf->count && !pf->stopping)
+			cv_wait(&pf->cv, &pf->lock);
+		if (pf->stopping)
+			break;
+		struct cowfs_bp bp = pf->q[pf->head];
+		pf->head = (pf->head + 1) % COWFS_PF_QUEUE;
+		pf->count--;
+		mutex_unlock(&pf->lock);
+		struct arc_key key = {.w = {bp.dva[0], bp.birth, p->guid, p->load_id}};
+		struct pf_ctx c = {.p = p, .bp = &bp};
+		struct arc_buf *ab;
+		int err = arc_read(p->arc, &key, bp.lsize, ARC_READ_PREFETCH, pf_fill, &c, &ab);
+		if (!err)
+			arc_buf_release(p->arc, ab);
+		mutex_lock(&pf->lock);
+		pf->reads++;
+		if (err)
+			pf->failed++;
+	}
+	mutex_unlock(&pf->lock);
+	thread_exit();
+}
+
+/* Queue one pointer; pf->lock held. false when full (dropped). */
+static bool pf_queue(struct cowfs_pf *pf, const struct cowfs_bp *bp)
+{
+	if (pf->count == COWFS_PF_QUEUE || pf->stopping) {
+		pf->dropped++;
+		return false;
+	}
+	pf->q[(pf->head + pf->count) % COWFS_PF_QUEUE] = *bp;
+	pf->count++;
+	pf->queued++;
+	if (pf->nthr < COWFS_PF_THREADS && pf->count > pf->nthr) {
+		struct thread *t = thread_create("cowfs_pf", pf_worker, pf, THREAD_PRIO_DEFAULT);
+		if (t)
+			pf->thr[pf->nthr++] = t;
+	}
+	cv_signal(&pf->cv);
+	return true;
+}
+
+void cowfs_prefetch_note(struct cowfs_pool *p, struct cowfs_obj *o, uint64_t blkid)
+{
+	struct cowfs_pf *pf = p->pf;
+	if (!pf || o->dn.type != COWFS_OT_FILE)
+		return;
+	if (blkid + 1 == o->pf_next)
+		return; /* the same block again (page by page) */
+	if (blkid != o->pf_next) {
+		/* Not where the stream was going: start over from here. */
+		o->pf_next = blkid + 1;
+		o->pf_ahead = 0;
+		o->pf_end = 0;
+		return;
+	}
+	o->pf_next = blkid + 1;
+	o->pf_ahead = o->pf_ahead ? MIN(o->pf_ahead * 2, pf->max) : MIN(2u, pf->max);
+	uint64_t start = MAX(blkid + 1, o->pf_end);
+	uint64_t end = MIN(blkid + 1 + o->pf_ahead, o->dn.maxblkid + 1);
+	if (start >= end)
+		return;
+	uint64_t b;
+	for (b = start; b < end; b++) {
+		struct cowfs_bp bp;
+		/* Dirty blocks are in memory already, holes read as zeros. */
+		if (cowfs_blk_dirty(p, o, 0, b))
+			continue;
+		if (cowfs_blk_bp(p, o, 0, b, &bp))
+			break;
+		if (cowfs_bp_is_hole(&bp) || bp.level != 0 || bp.lsize != o->dn.blksz)
+			continue;
+		mutex_lock(&pf->lock);
+		bool queued = pf_queue(pf, &bp);
+		mutex_unlock(&pf->lock);
+		if (!queued)
+			break;
+	}
+	o->pf_end = b;
+}
+
+void cowfs_prefetch_stats(struct cowfs_pool *p, struct cowfs_pool_info *pi)
+{
+	struct cowfs_pf *pf = p->pf;
+	if (!pf)
+		return;
+	mutex_lock(&pf->lock);
+	pi->prefetch_queued = pf->queued;
+	pi->prefetch_dropped = pf->dropped;
+	pi->prefetch_reads = pf->reads;
+	pi->prefetch_failed = pf->failed;
+	mutex_unlock(&pf->lock);
+}
