@@ -168,11 +168,18 @@ struct ubcand {
 
 /* Read both label headers and rings; returns the number of candidate
  * uberblocks (newest first) of the pool named by the first good label. */
+/* The uberblock rings are read in pieces of this many slots (32 KiB), not
+ * whole (128 KiB): a smaller buffer to find when memory is short, and under
+ * the host's ASan a buffer from its ordinary heap rather than a fresh
+ * mapping for every open (which was much of a fuzzed open's time). */
+#define UB_READ_SLOTS 32u
+_Static_assert(COWFS_UB_SLOTS % UB_READ_SLOTS == 0, "ring read in whole pieces");
+
 static int read_labels(struct cowfs_dev *dev, struct cowfs_label *lbl, struct ubcand *cand,
 		       char *why, size_t whylen)
 {
 	uint8_t *hdr = kmalloc(COWFS_LABEL_HDRSIZE);
-	uint8_t *ring = kmalloc(COWFS_UB_SLOTS * COWFS_UB_SLOT);
+	uint8_t *ring = kmalloc(UB_READ_SLOTS * COWFS_UB_SLOT);
 	int n = 0, err = 0, nlabels = 0;
 	const char *w = "no cowfs label";
 	struct cowfs_label l[2];
@@ -214,11 +221,16 @@ static int read_labels(struct cowfs_dev *dev, struct cowfs_label *lbl, struct ub
 	}
 	for (int i = 0; i < 2; i++) {
 		uint64_t off = cowfs_label_offset(lbl->psize, i) + COWFS_UB_RING_OFF;
-		if (dev->ops->read(dev->ctx, off, ring, COWFS_UB_SLOTS * COWFS_UB_SLOT) != 0)
-			continue;
 		for (unsigned s = 0; s < COWFS_UB_SLOTS; s++) {
+			if (s % UB_READ_SLOTS == 0 &&
+			    dev->ops->read(dev->ctx, off + (uint64_t)s * COWFS_UB_SLOT, ring,
+					   UB_READ_SLOTS * COWFS_UB_SLOT) != 0) {
+				s += UB_READ_SLOTS - 1;
+				continue;
+			}
+			const uint8_t *slot = ring + (s % UB_READ_SLOTS) * COWFS_UB_SLOT;
 			struct cowfs_ub ub;
-			if (cowfs_ub_decode(ring + s * COWFS_UB_SLOT, &ub, &w) != 0)
+			if (cowfs_ub_decode(slot, &ub, &w) != 0)
 				continue;
 			if (ub.pool_guid != lbl->pool_guid || ub.txg % COWFS_UB_SLOTS != s)
 				continue;
