@@ -24,18 +24,36 @@
 #include <pagecache.h>
 #include <string.h>
 
-#define OHASH_N 4096
-#define DHASH_N 16384
+/*
+ * Hash heads, sized by the pool: one object bucket per 64 KiB and one dbuf
+ * bucket per 16 KiB of pool, as powers of two between a floor and the
+ * sizes a pool of 256 MiB or more gets (4096 and 16384: 320 KiB of heads).
+ * A pool of a few MiB (the fuzzer's, the unit tests') would otherwise pay
+ * for allocating and touching all of them on every open and every
+ * uberblock candidate tried.
+ */
+#define OHASH_MIN 64
+#define OHASH_MAX 4096
+#define DHASH_MIN 256
+#define DHASH_MAX 16384
 
-static size_t ohash(uint64_t num)
+static size_t hash_heads(uint64_t psize, unsigned shift, size_t min, size_t max)
 {
-	return (size_t)((num * 0x9E3779B97F4A7C15ULL) >> 52) & (OHASH_N - 1);
+	size_t n = min;
+	while (n < max && ((uint64_t)n << shift) < psize)
+		n <<= 1;
+	return n;
 }
 
-static size_t dhash(uint64_t obj, uint8_t level, uint64_t blkid)
+static size_t ohash(const struct cowfs_pool *p, uint64_t num)
+{
+	return (size_t)((num * 0x9E3779B97F4A7C15ULL) >> 52) & (p->ohash_n - 1);
+}
+
+static size_t dhash(const struct cowfs_pool *p, uint64_t obj, uint8_t level, uint64_t blkid)
 {
 	uint64_t h = (obj * 0x9E3779B97F4A7C15ULL) ^ (blkid * 0xC2B2AE3D27D4EB4FULL) ^ level;
-	return (size_t)(h >> 40) & (DHASH_N - 1);
+	return (size_t)(h >> 40) & (p->dhash_n - 1);
 }
 
 static void obj_init_lists(struct cowfs_obj *o)
@@ -48,15 +66,16 @@ static void obj_init_lists(struct cowfs_obj *o)
 
 int cowfs_objs_init(struct cowfs_pool *p)
 {
-	p->ohash_n = OHASH_N;
-	p->dhash_n = DHASH_N;
-	p->ohash = kcalloc(OHASH_N, sizeof(*p->ohash));
-	p->dhash = kcalloc(DHASH_N, sizeof(*p->dhash));
+	/* p->label.psize: 0 (the floor) until the label is read. */
+	p->ohash_n = hash_heads(p->label.psize, 16, OHASH_MIN, OHASH_MAX);
+	p->dhash_n = hash_heads(p->label.psize, 14, DHASH_MIN, DHASH_MAX);
+	p->ohash = kcalloc(p->ohash_n, sizeof(*p->ohash));
+	p->dhash = kcalloc(p->dhash_n, sizeof(*p->dhash));
 	if (!p->ohash || !p->dhash)
 		return -ENOMEM;
-	for (size_t i = 0; i < OHASH_N; i++)
+	for (size_t i = 0; i < p->ohash_n; i++)
 		list_init(&p->ohash[i]);
-	for (size_t i = 0; i < DHASH_N; i++)
+	for (size_t i = 0; i < p->dhash_n; i++)
 		list_init(&p->dhash[i]);
 	list_init(&p->dirty_objs);
 	obj_init_lists(&p->meta);
@@ -117,7 +136,7 @@ static unsigned span_shift(uint8_t level)
 static struct cowfs_dbuf *dbuf_find(struct cowfs_pool *p, const struct cowfs_obj *o, uint8_t level,
 				    uint64_t blkid)
 {
-	list_for_each(it, &p->dhash[dhash(o->num, level, blkid)])
+	list_for_each(it, &p->dhash[dhash(p, o->num, level, blkid)])
 	{
 		struct cowfs_dbuf *db = list_entry(it, struct cowfs_dbuf, hlink);
 		if (db->obj == o->num && db->level == level && db->blkid == blkid)
@@ -314,7 +333,7 @@ int cowfs_dbuf_dirty(struct cowfs_pool *p, struct cowfs_obj *o, uint8_t level, u
 	db->blkid = blkid;
 	db->size = size;
 	db->data = data;
-	list_add_tail(&p->dhash[dhash(o->num, level, blkid)], &db->hlink);
+	list_add_tail(&p->dhash[dhash(p, o->num, level, blkid)], &db->hlink);
 	list_add_tail(&o->dirty[level], &db->dlink);
 	o->ndirty++;
 	p->dirty_bytes += size;
@@ -629,7 +648,7 @@ uint64_t cowfs_obj_blocks(struct cowfs_pool *p, struct cowfs_obj *o)
 
 static struct cowfs_obj *obj_find(struct cowfs_pool *p, uint64_t num)
 {
-	list_for_each(it, &p->ohash[ohash(num)])
+	list_for_each(it, &p->ohash[ohash(p, num)])
 	{
 		struct cowfs_obj *o = list_entry(it, struct cowfs_obj, hlink);
 		if (o->num == num)
@@ -694,7 +713,7 @@ int cowfs_obj_get(struct cowfs_pool *p, uint64_t num, struct cowfs_obj **out)
 	o->num = num;
 	o->dn = dn;
 	o->holds = 1;
-	list_add(&p->ohash[ohash(num)], &o->hlink);
+	list_add(&p->ohash[ohash(p, num)], &o->hlink);
 	*out = o;
 	return 0;
 }
@@ -763,7 +782,7 @@ int cowfs_obj_alloc(struct cowfs_pool *p, uint8_t type, uint32_t mode, struct co
 	o->dn.atime = o->dn.mtime = o->dn.ctime = now;
 	o->dn.gen = p->txg + 1;
 	o->holds = 1;
-	list_add(&p->ohash[ohash(num)], &o->hlink);
+	list_add(&p->ohash[ohash(p, num)], &o->hlink);
 	cowfs_obj_dirty(p, o);
 	p->next_obj = num + 1;
 	p->nobjects++;

@@ -239,12 +239,14 @@ static bool chunk_plain(const struct cowfs_bp *bp)
 
 static int load_chunks(struct cowfs_pool *p, const char **why)
 {
-	uint8_t *run = kmalloc((size_t)SM_RUN_CHUNKS * COWFS_SM_CHUNK);
+	/* No longer than the space map: one chunk for a pool of 16 MiB. */
+	uint32_t runmax = MIN(p->nchunks, SM_RUN_CHUNKS);
+	uint8_t *run = kmalloc((size_t)runmax * COWFS_SM_CHUNK);
 	int err = 0;
 	for (uint32_t c = 0; c < p->nchunks && !err;) {
 		const struct cowfs_bp *first = &p->chunk_bp[c];
 		uint32_t n = 1;
-		while (run && chunk_plain(first) && c + n < p->nchunks && n < SM_RUN_CHUNKS &&
+		while (run && chunk_plain(first) && c + n < p->nchunks && n < runmax &&
 		       chunk_plain(&p->chunk_bp[c + n]) &&
 		       p->chunk_bp[c + n].dva[0] == first->dva[0] + (uint64_t)n * COWFS_SM_CHUNK)
 			n++;

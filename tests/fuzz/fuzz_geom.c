@@ -95,7 +95,11 @@ static void taste(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	memset(disk, 0, DISK);
+	/* Zeros again where the last input was laid (tasting only reads):
+	 * clearing the whole 1 MiB was a sixth of this target's time. */
+	static uint64_t last_media = DISK;
+	memset(disk, 0, HEAD * SS);
+	memset(disk + last_media - TAIL * SS, 0, TAIL * SS);
 	media = DISK;
 	if (size && data[0] < 16) /* a smaller medium: 64K..1M */
 		media = (uint64_t)(data[0] + 1) * 64 * 1024;
@@ -107,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(disk, data, size < head ? size : head);
 	if (size > head)
 		memcpy(disk + media - tail, data + head, size - head < tail ? size - head : tail);
+	last_media = media;
 	taste();
 	return 0;
 }
