@@ -20,7 +20,7 @@ endif()
 # documentation advises: at -O0 fuzz_cowfs ran some 40% slower, and the
 # sanitizers check the same accesses.
 if(KARST_FUZZ)
-  add_compile_options(-O1)
+  add_compile_options(-O1 -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 endif()
 if(KARST_COVERAGE)
   add_compile_options(--coverage -O0)

@@ -182,6 +182,9 @@ struct cowfs_pool_info {
 	/* counters since open */
 	uint64_t commits, blocks_written, bytes_written, blocks_read;
 	uint64_t cksum_errors, repaired, io_errors;
+	/* frees of blocks outside the data area or not allocated: damaged
+	 * metadata (with a good checksum) named them; they are left as is */
+	uint64_t space_errors;
 	uint64_t mcache_hits, mcache_misses; /* decoded indirect blocks */
 	/* sequential prefetch: blocks queued, dropped (queue full), read by
 	 * the workers, and of those failed (left to the demand read) */

@@ -55,8 +55,7 @@ static int read_copy(struct cowfs_pool *p, const struct cowfs_bp *bp, int c, voi
 		p->st.io_errors++;
 		return -EIO;
 	}
-	struct cowfs_cksum ck = cowfs_cksum_compute(dst, bp->psize);
-	if (!cowfs_cksum_equal(&ck, &bp->cksum)) {
+	if (!cowfs_cksum_verify(dst, bp->psize, &bp->cksum)) {
 		p->st.cksum_errors++;
 		printk("cowfs: checksum mismatch in block at %llu (copy %d, type %u, txg %llu)\n",
 		       (unsigned long long)bp->dva[c], c, bp->type, (unsigned long long)bp->birth);

@@ -41,7 +41,7 @@ static void one(void *arg, struct cowfs_mount *cm)
 		  "pool %s on %s: txg %llu%s%s\n"
 		  "  size %llu  allocated %llu  free %llu  dirty %llu  objects %llu\n"
 		  "  recordsize %u  compression %s  commits %llu  blocks written %llu read %llu\n"
-		  "  checksum errors %llu  repaired %llu  i/o errors %llu%s\n",
+		  "  checksum errors %llu  repaired %llu  i/o errors %llu  space errors %llu%s\n",
 		  pi.name, cm->source, (unsigned long long)pi.txg, pi.rdonly ? "  read-only" : "",
 		  pi.failed ? "  FAILED (remount)" : "", (unsigned long long)pi.size,
 		  (unsigned long long)pi.alloc_bytes, (unsigned long long)pi.free_bytes,
@@ -49,7 +49,7 @@ static void one(void *arg, struct cowfs_mount *cm)
 		  pi.recordsize, pi.comp ? "lz4" : "off", (unsigned long long)pi.commits,
 		  (unsigned long long)pi.blocks_written, (unsigned long long)pi.blocks_read,
 		  (unsigned long long)pi.cksum_errors, (unsigned long long)pi.repaired,
-		  (unsigned long long)pi.io_errors, "");
+		  (unsigned long long)pi.io_errors, (unsigned long long)pi.space_errors, "");
 	line(arg, buf);
 	if (pi.prefetch_queued) {
 		ksnprintf(buf, sizeof(buf),

@@ -247,8 +247,9 @@ int cowfs_label_decode(const uint8_t *p, struct cowfs_label *l, const char **why
 		*why = "no cowfs label magic";
 		return -ENOENT;
 	}
-	struct cowfs_cksum c = cowfs_cksum_compute(p, LB_CKSUM);
-	if (cowfs_le64dec(p + LB_CKSUM) != c.lo || cowfs_le64dec(p + LB_CKSUM + 8) != c.hi) {
+	struct cowfs_cksum want = {.lo = cowfs_le64dec(p + LB_CKSUM),
+				   .hi = cowfs_le64dec(p + LB_CKSUM + 8)};
+	if (!cowfs_cksum_verify(p, LB_CKSUM, &want)) {
 		*why = "label checksum mismatch";
 		return -EINVAL;
 	}
@@ -308,8 +309,9 @@ int cowfs_ub_decode(const uint8_t *p, struct cowfs_ub *ub, const char **why)
 		*why = empty ? "empty uberblock slot" : "no uberblock magic";
 		return empty ? -ENOENT : -EINVAL;
 	}
-	struct cowfs_cksum c = cowfs_cksum_compute(p, UB_CKSUM);
-	if (cowfs_le64dec(p + UB_CKSUM) != c.lo || cowfs_le64dec(p + UB_CKSUM + 8) != c.hi) {
+	struct cowfs_cksum want = {.lo = cowfs_le64dec(p + UB_CKSUM),
+				   .hi = cowfs_le64dec(p + UB_CKSUM + 8)};
+	if (!cowfs_cksum_verify(p, UB_CKSUM, &want)) {
 		*why = "uberblock checksum mismatch";
 		return -EINVAL;
 	}

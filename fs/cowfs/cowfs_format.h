@@ -217,6 +217,14 @@ static inline uint64_t cowfs_le64dec(const uint8_t *p)
 /* ---- checksums and compression (cowfs_cksum.c) ---- */
 struct cowfs_cksum cowfs_cksum_compute(const void *buf, size_t len);
 bool cowfs_cksum_equal(const struct cowfs_cksum *a, const struct cowfs_cksum *b);
+/* Whether buf's checksum is want: every check of bytes read from a device
+ * goes through here. The fuzz build (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+ * has a switch that makes it always true, so that mutated blocks reach the
+ * decoders instead of stopping at their checksums. */
+bool cowfs_cksum_verify(const void *buf, size_t len, const struct cowfs_cksum *want);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+extern bool cowfs_fuzz_trust_cksum;
+#endif
 /*
  * Compress lsize bytes into dst (room for lsize bytes): the physical size
  * (a multiple of COWFS_SECTOR: 4-byte length, lz4 data, zero padding) when

@@ -107,8 +107,7 @@ static int pf_fill(void *arg, const struct arc_key *key, void *dst, size_t lsize
 		return -EIO;
 	if (dev->ops->read(dev->ctx, bp->dva[0], dst, bp->psize))
 		return -EIO;
-	struct cowfs_cksum ck = cowfs_cksum_compute(dst, bp->psize);
-	if (!cowfs_cksum_equal(&ck, &bp->cksum))
+	if (!cowfs_cksum_verify(dst, bp->psize, &bp->cksum))
 		return -EIO;
 	if (bp->comp == COWFS_COMP_OFF)
 		return 0;

@@ -183,14 +183,42 @@ int cowfs_space_alloc(struct cowfs_pool *p, uint64_t bytes, int copy, uint64_t *
 	return -ENOSPC;
 }
 
+/* Whether [addr, addr + bytes) lies in the data area and is allocated:
+ * what a free of a block named by metadata must find. */
+static bool allocated(struct cowfs_pool *p, uint64_t addr, uint64_t bytes)
+{
+	uint64_t s0 = addr >> COWFS_SECTOR_SHIFT, n = bytes >> COWFS_SECTOR_SHIFT;
+	if ((addr | bytes) & (COWFS_SECTOR - 1) || s0 < p->data_start || s0 > p->data_end ||
+	    n > p->data_end - s0)
+		return false;
+	for (uint64_t s = s0; s < s0 + n; s++)
+		if (!bit_get(p->map, s))
+			return false;
+	return true;
+}
+
+/* A block pointer read from disk can name space it does not own only if
+ * the metadata holding it is damaged behind a good checksum (a bug, or an
+ * image made to do it): such a free is refused, counted and logged, and
+ * the space stays as it is (leaked rather than handed out twice). */
 void cowfs_space_free_bp(struct cowfs_pool *p, const struct cowfs_bp *bp)
 {
 	if (cowfs_bp_is_hole(bp))
 		return;
 	bool immediate = p->syncing && bp->birth == p->syncing;
-	for (int c = 0; c < 2; c++)
-		if (bp->dva[c])
-			mark(p, bp->dva[c], bp->psize, false, immediate);
+	for (int c = 0; c < 2; c++) {
+		if (!bp->dva[c])
+			continue;
+		if (!allocated(p, bp->dva[c], bp->psize)) {
+			if (p->st.space_errors++ < 8)
+				printk("cowfs: %s: free of a block not allocated (%llu, %u bytes, "
+				       "txg %llu): damaged metadata, left as is\n",
+				       p->label.name, (unsigned long long)bp->dva[c], bp->psize,
+				       (unsigned long long)bp->birth);
+			continue;
+		}
+		mark(p, bp->dva[c], bp->psize, false, immediate);
+	}
 }
 
 static uint64_t slop(struct cowfs_pool *p)
@@ -259,8 +287,7 @@ static int load_chunks(struct cowfs_pool *p, const char **why)
 			uint8_t *dst = p->map + (size_t)(c + k) * COWFS_SM_CHUNK;
 			const uint8_t *src = run + (size_t)k * COWFS_SM_CHUNK;
 			if (got) {
-				struct cowfs_cksum ck = cowfs_cksum_compute(src, COWFS_SM_CHUNK);
-				if (cowfs_cksum_equal(&ck, &bp->cksum)) {
+				if (cowfs_cksum_verify(src, COWFS_SM_CHUNK, &bp->cksum)) {
 					memcpy(dst, src, COWFS_SM_CHUNK);
 					p->st.blocks_read++;
 					continue;
