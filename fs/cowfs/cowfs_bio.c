@@ -40,16 +40,26 @@ int cowfs_dev_write(struct cowfs_pool *p, uint64_t off, const void *buf, size_t 
 struct fill_ctx {
 	struct cowfs_pool *p;
 	const struct cowfs_bp *bp;
-	bool ran; /* read_fill ran for this reader */
+	bool ran;   /* read_fill ran for this reader */
+	bool quiet; /* a prefetch: copy 0 only; no counting, logging or repair */
 };
 
-static int read_copy(struct cowfs_pool *p, const struct cowfs_bp *bp, int c, void *dst)
+static struct arc_key bio_key(const struct cowfs_pool *p, const struct cowfs_bp *bp)
+{
+	return (struct arc_key){.w = {bp->dva[0], bp->birth, p->guid, p->load_id}};
+}
+
+/* Read copy c of bp into dst and verify it; counted and logged unless
+ * quiet (a prefetch, which runs without the pool lock). */
+static int read_copy(struct cowfs_pool *p, const struct cowfs_bp *bp, int c, void *dst, bool quiet)
 {
 	if (!bp->dva[c])
 		return -EIO;
 	if (bp->dva[c] + bp->psize > p->dev->size)
 		return -EIO;
 	int err = p->dev->ops->read(p->dev->ctx, bp->dva[c], dst, bp->psize);
+	if (quiet)
+		return err || !cowfs_cksum_verify(dst, bp->psize, &bp->cksum) ? -EIO : 0;
 	p->st.blocks_read++;
 	if (err) {
 		p->st.io_errors++;
@@ -70,9 +80,11 @@ static int read_fill(void *arg, const struct arc_key *key, void *dst, size_t lsi
 	struct cowfs_pool *p = fc->p;
 	const struct cowfs_bp *bp = fc->bp;
 	fc->ran = true;
-	int err = read_copy(p, bp, 0, dst);
+	int err = read_copy(p, bp, 0, dst, fc->quiet);
+	if (fc->quiet && err)
+		return -EIO;
 	if (err && bp->dva[1]) {
-		err = read_copy(p, bp, 1, dst);
+		err = read_copy(p, bp, 1, dst, false);
 		if (!err && !p->rdonly && !p->failed) {
 			/* Rewrite the bad copy with the good bytes. */
 			if (p->dev->ops->write(p->dev->ctx, bp->dva[0], dst, bp->psize) == 0) {
@@ -92,7 +104,9 @@ static int read_fill(void *arg, const struct arc_key *key, void *dst, size_t lsi
 		return 0;
 	size_t n = cowfs_comp_payload_len(dst, bp->psize);
 	if (!n) {
-		printk("cowfs: bad compressed block at %llu\n", (unsigned long long)bp->dva[0]);
+		if (!fc->quiet)
+			printk("cowfs: bad compressed block at %llu\n",
+			       (unsigned long long)bp->dva[0]);
 		return -EIO;
 	}
 	memmove(dst, (uint8_t *)dst + 4, n);
@@ -106,7 +120,7 @@ int cowfs_bio_read(struct cowfs_pool *p, const struct cowfs_bp *bp, struct cowfs
 		blk->hole = true;
 		return 0;
 	}
-	struct arc_key key = {.w = {bp->dva[0], bp->birth, p->guid, p->load_id}};
+	struct arc_key key = bio_key(p, bp);
 	struct fill_ctx fc = {.p = p, .bp = bp};
 	struct arc_buf *ab;
 	int err = arc_read(p->arc, &key, bp->lsize, 0, read_fill, &fc, &ab);
@@ -130,9 +144,20 @@ void cowfs_blk_release(struct cowfs_pool *p, struct cowfs_blk *blk)
 	blk->data = NULL;
 }
 
+int cowfs_bio_prefetch(struct cowfs_pool *p, const struct cowfs_bp *bp)
+{
+	struct arc_key key = bio_key(p, bp);
+	struct fill_ctx fc = {.p = p, .bp = bp, .quiet = true};
+	struct arc_buf *ab;
+	int err = arc_read(p->arc, &key, bp->lsize, ARC_READ_PREFETCH, read_fill, &fc, &ab);
+	if (!err)
+		arc_buf_release(p->arc, ab);
+	return err;
+}
+
 int cowfs_bio_read_raw(struct cowfs_pool *p, const struct cowfs_bp *bp, int copy, void *buf)
 {
-	return read_copy(p, bp, copy, buf);
+	return read_copy(p, bp, copy, buf, false);
 }
 
 int cowfs_bio_flush_writes(struct cowfs_pool *p)

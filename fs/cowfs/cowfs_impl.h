@@ -151,6 +151,10 @@ int cowfs_mcache_bp(struct cowfs_pool *p, const struct cowfs_bp *ind, size_t slo
 /* cowfs_bio.c */
 int cowfs_bio_read(struct cowfs_pool *p, const struct cowfs_bp *bp, struct cowfs_blk *blk);
 void cowfs_blk_release(struct cowfs_pool *p, struct cowfs_blk *blk);
+/* Read bp into the ARC ahead of its reader (cowfs_prefetch.c's workers,
+ * no cowfs lock held): copy 0 only, verified, and quiet: a failure is only
+ * returned (the ARC forgets the fill; the demand read redoes it). */
+int cowfs_bio_prefetch(struct cowfs_pool *p, const struct cowfs_bp *bp);
 /* Read and verify both copies raw (check); 0, or -EIO with which failed. */
 int cowfs_bio_read_raw(struct cowfs_pool *p, const struct cowfs_bp *bp, int copy, void *buf);
 /* Write a block: compress (when comp), checksum, allocate copies, queue

@@ -13,8 +13,9 @@
  * window (random reads prefetch nothing). Pool lock held.
  *
  * Workers. A prefetch is a block pointer, taken under the pool lock from
- * the committed tree, and an arc_read() of its key with ARC_READ_PREFETCH
- * and a fill of the workers' own, run with no cowfs lock held: a demand
+ * the committed tree, and cowfs_bio_prefetch() of it (an arc_read() with
+ * ARC_READ_PREFETCH and cowfs_bio's fill in its quiet mode), run with no
+ * cowfs lock held: a demand
  * reader of the same block waits for that one fill in the ARC (an iohit)
  * or finds it cached. COWFS_PF_THREADS threads (started with the first
  * prefetch) keep that many device reads in flight. The queue is bounded;
@@ -33,12 +34,10 @@
  * Lock order: pool lock -> pf->lock; workers take pf->lock and the ARC's,
  * never the pool's.
  */
-#include "arc.h"
 #include "cowfs_impl.h"
 
 #include <errno.h>
 #include <karst/thread.h>
-#include <string.h>
 
 #define COWFS_PF_QUEUE	 64
 #define COWFS_PF_THREADS 2
@@ -90,34 +89,6 @@ void cowfs_prefetch_stop(struct cowfs_pool *p)
 	kfree(pf);
 }
 
-struct pf_ctx {
-	struct cowfs_pool *p;
-	const struct cowfs_bp *bp;
-};
-
-/* The workers' fill: copy 0, verified; quiet on failure (see above). */
-static int pf_fill(void *arg, const struct arc_key *key, void *dst, size_t lsize)
-{
-	struct pf_ctx *c = arg;
-	const struct cowfs_bp *bp = c->bp;
-	struct cowfs_dev *dev = c->p->dev;
-	(void)key;
-	(void)lsize;
-	if (!bp->dva[0] || bp->dva[0] + bp->psize > dev->size)
-		return -EIO;
-	if (dev->ops->read(dev->ctx, bp->dva[0], dst, bp->psize))
-		return -EIO;
-	if (!cowfs_cksum_verify(dst, bp->psize, &bp->cksum))
-		return -EIO;
-	if (bp->comp == COWFS_COMP_OFF)
-		return 0;
-	size_t n = cowfs_comp_payload_len(dst, bp->psize);
-	if (!n)
-		return -EIO;
-	memmove(dst, (uint8_t *)dst + 4, n);
-	return (int)n;
-}
-
 static void pf_worker(void *arg)
 {
 	struct cowfs_pf *pf = arg;
@@ -132,12 +103,7 @@ static void pf_worker(void *arg)
 		pf->head = (pf->head + 1) % COWFS_PF_QUEUE;
 		pf->count--;
 		mutex_unlock(&pf->lock);
-		struct arc_key key = {.w = {bp.dva[0], bp.birth, p->guid, p->load_id}};
-		struct pf_ctx c = {.p = p, .bp = &bp};
-		struct arc_buf *ab;
-		int err = arc_read(p->arc, &key, bp.lsize, ARC_READ_PREFETCH, pf_fill, &c, &ab);
-		if (!err)
-			arc_buf_release(p->arc, ab);
+		int err = cowfs_bio_prefetch(p, &bp);
 		mutex_lock(&pf->lock);
 		pf->reads++;
 		if (err)

@@ -252,7 +252,6 @@ int cowfs_space_reserve(struct cowfs_pool *p, uint64_t bytes, bool meta_op)
 	return 0;
 }
 
-/* Read the space map of the committed root block into map and busy. */
 /* Chunks whose first copies lie end to end are read in one device request
  * (each request costs some 150 us under TCG, and a commit writes its dirty
  * chunks next to each other); each chunk is still checked against its
@@ -286,12 +285,10 @@ static int load_chunks(struct cowfs_pool *p, const char **why)
 			const struct cowfs_bp *bp = &p->chunk_bp[c + k];
 			uint8_t *dst = p->map + (size_t)(c + k) * COWFS_SM_CHUNK;
 			const uint8_t *src = run + (size_t)k * COWFS_SM_CHUNK;
-			if (got) {
-				if (cowfs_cksum_verify(src, COWFS_SM_CHUNK, &bp->cksum)) {
-					memcpy(dst, src, COWFS_SM_CHUNK);
-					p->st.blocks_read++;
-					continue;
-				}
+			if (got && cowfs_cksum_verify(src, COWFS_SM_CHUNK, &bp->cksum)) {
+				memcpy(dst, src, COWFS_SM_CHUNK);
+				p->st.blocks_read++;
+				continue;
 			}
 			struct cowfs_blk cb;
 			err = cowfs_bio_read(p, bp, &cb);
@@ -308,6 +305,7 @@ static int load_chunks(struct cowfs_pool *p, const char **why)
 	return err;
 }
 
+/* Read the space map of the committed root block into map and busy. */
 int cowfs_space_load(struct cowfs_pool *p, const char **why)
 {
 	if (p->rb.sm_nchunks != p->nchunks) {
