@@ -63,14 +63,11 @@ struct virtiofs_conn_ops {
 	 * errno), or -EIO when the device broke the protocol or stopped
 	 * answering. Thread context, may sleep. */
 	int (*call)(struct virtiofs_conn *conn, struct fuse_call *c);
-	/* Optional: send n requests at once, all in flight together, then
-	 * wait for every reply: 0 or the first error. Without it
-	 * virtiofs_call_many sends them one after the other. */
-	int (*call_many)(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n);
-	/* Optional, both or neither: start puts n requests (at most
+	/* Optional, both or neither (without them virtiofs_call_many sends
+	 * requests one after the other): start puts n requests (at most
 	 * VIRTIOFS_START_MAX) in flight and returns without waiting (0 or
 	 * -ENOMEM; a request that could not be sent is wait's error), *token
-	 * is for wait, which waits for every reply as call_many does, returns
+	 * is for wait, which waits for every reply, returns
 	 * 0 or the first error and frees token. The caller keeps c[] and the
 	 * buffers alive until wait returns. */
 	int (*start)(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,
@@ -162,8 +159,9 @@ void virtiofs_conn_foreach(void (*fn)(struct virtiofs_conn *conn, void *arg), vo
 
 /* conn->ops->call with the per-opcode statistics. */
 int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c);
-/* n requests in flight at once (conn->ops->call_many, else one by one),
- * with the statistics: 0 or the first error; each c[i]->out_got is set. */
+/* n requests in flight at once (up to VIRTIOFS_START_MAX at a time through
+ * conn->ops->start and wait, else one by one), with the statistics: 0 or
+ * the first error; each c[i]->out_got is set. */
 int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n);
 /*
  * virtiofs_call_many in two halves: virtiofs_call_start puts the requests

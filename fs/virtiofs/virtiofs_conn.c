@@ -93,25 +93,36 @@ void virtiofs_conn_foreach(void (*fn)(struct virtiofs_conn *conn, void *arg), vo
 		fn(list_entry(it, struct virtiofs_conn, link), arg);
 }
 
-static struct virtiofs_opstat *count_out(struct virtiofs_conn *conn, struct fuse_call *c)
+static struct virtiofs_opstat *opstat(struct virtiofs_conn *conn, const struct fuse_call *c)
 {
-	struct virtiofs_opstat *s = &conn->ops_stat[c->opcode < VIRTIOFS_OPS ? c->opcode : 0];
+	return &conn->ops_stat[c->opcode < VIRTIOFS_OPS ? c->opcode : 0];
+}
+
+static void count_out(struct virtiofs_conn *conn, struct fuse_call *c)
+{
+	struct virtiofs_opstat *s = opstat(conn, c);
 	uint64_t in = sizeof(struct fuse_in_header);
 	for (unsigned i = 0; i < c->nin; i++)
 		in += c->in_len[i];
 	atomic_fetch_add(&s->requests, 1);
 	atomic_fetch_add(&s->bytes_out, in);
 	c->out_got = 0;
-	return s;
+}
+
+static void count_in(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n, int e)
+{
+	for (unsigned i = 0; i < n; i++)
+		atomic_fetch_add(&opstat(conn, c[i])->bytes_in,
+				 sizeof(struct fuse_out_header) + c[i]->out_got);
+	if (e)
+		atomic_fetch_add(&opstat(conn, c[0])->errors, 1);
 }
 
 int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c)
 {
-	struct virtiofs_opstat *s = count_out(conn, c);
+	count_out(conn, c);
 	int e = conn->ops->call(conn, c);
-	atomic_fetch_add(&s->bytes_in, sizeof(struct fuse_out_header) + c->out_got);
-	if (e)
-		atomic_fetch_add(&s->errors, 1);
+	count_in(conn, &c, 1, e);
 	return e;
 }
 
@@ -122,20 +133,9 @@ struct virtiofs_pending {
 	int err;
 };
 
-static void count_in(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n, int e)
-{
-	for (unsigned i = 0; i < n; i++)
-		atomic_fetch_add(
-		    &conn->ops_stat[c[i]->opcode < VIRTIOFS_OPS ? c[i]->opcode : 0].bytes_in,
-		    sizeof(struct fuse_out_header) + c[i]->out_got);
-	if (e)
-		atomic_fetch_add(
-		    &conn->ops_stat[c[0]->opcode < VIRTIOFS_OPS ? c[0]->opcode : 0].errors, 1);
-}
-
 int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n)
 {
-	if (!conn->ops->call_many) {
+	if (!conn->ops->start) {
 		for (unsigned i = 0; i < n; i++) {
 			int e = virtiofs_call(conn, c[i]);
 			if (e)
@@ -143,11 +143,18 @@ int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, u
 		}
 		return 0;
 	}
-	for (unsigned i = 0; i < n; i++)
-		count_out(conn, c[i]);
-	int e = conn->ops->call_many(conn, c, n);
-	count_in(conn, c, n, e);
-	return e;
+	while (n > 0) {
+		unsigned k = n < VIRTIOFS_START_MAX ? n : VIRTIOFS_START_MAX;
+		struct virtiofs_pending *p;
+		int e = virtiofs_call_start(conn, c, k, &p);
+		if (!e)
+			e = virtiofs_call_wait(conn, p);
+		if (e)
+			return e;
+		c += k;
+		n -= k;
+	}
+	return 0;
 }
 
 int virtiofs_call_start(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,

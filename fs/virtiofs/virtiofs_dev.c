@@ -11,11 +11,10 @@
  * by the device directly. Many requests are in
  * flight at once: every caller sleeps on its own semaphore, and a slot
  * semaphore per queue keeps the ring from overflowing (with indirect
- * descriptors a request takes one ring slot, otherwise up to four); call_many
- * puts up to VFSD_MAX_MANY of one caller's on the queues before it waits
- * for the first (the read window's fills); start and wait are call_many
- * cut in two, so a caller can go on while they are in flight (the read
- * window's read-ahead).
+ * descriptors a request takes one ring slot, otherwise up to four); start puts
+ * up to VIRTIOFS_START_MAX of one caller's on the queues and wait collects
+ * them, so a caller can go on while they are in flight (the read window's
+ * fills and read-ahead).
  *
  * Completion (the queue's interrupt): the used length and the reply
  * header are checked (fuse_reply_check); the waiter is woken. FORGET
@@ -49,7 +48,6 @@
 #define VFSD_MAX_RQ	 (VPCI_MAX_QUEUES - 1)
 #define VFSD_QSIZE	 1024
 #define VFSD_MAX_XFER	 (1u << 20) /* one reply payload at most */
-#define VFSD_MAX_MANY	 64	    /* requests one call_many puts in flight at once */
 #define CFG_TAG		 0
 #define CFG_NUM_REQUESTS 36
 
@@ -243,36 +241,8 @@ static int vfsd_call(struct virtiofs_conn *conn, struct fuse_call *c)
 	return e ? e : vfsd_finish(d, c, r);
 }
 
-/* Every request on the queues before the first wait: the device works on
- * them together (virtiofsd's thread pool) while the guest sleeps once. */
-static int vfsd_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n)
-{
-	struct vfsd *d = conn->dev;
-	struct vfsd_req *rs[VFSD_MAX_MANY];
-	int err = 0;
-	while (n > 0) {
-		unsigned k = n < VFSD_MAX_MANY ? n : VFSD_MAX_MANY, started = 0;
-		for (; started < k; started++) {
-			int e = vfsd_start(d, c[started], &rs[started]);
-			if (e) {
-				err = err ? err : e;
-				break;
-			}
-		}
-		for (unsigned i = 0; i < started; i++) {
-			int e = vfsd_finish(d, c[i], rs[i]);
-			err = err ? err : e;
-		}
-		if (err)
-			return err;
-		c += k;
-		n -= k;
-	}
-	return 0;
-}
-
-/* call_many split in two (the read window's read-ahead): start sends,
- * wait collects. A request that could not be sent is the batch's error,
+/* Requests in flight together (the read window's fills and read-ahead):
+ * start sends them all, wait collects. A request that could not be sent is the batch's error,
  * reported by wait after those that were sent are answered. */
 struct vfsd_batch {
 	struct fuse_call *const *c;
@@ -357,7 +327,6 @@ static void vfsd_drain(struct virtiofs_conn *conn)
 }
 
 static const struct virtiofs_conn_ops vfsd_ops = {.call = vfsd_call,
-						  .call_many = vfsd_call_many,
 						  .start = vfsd_start_many,
 						  .wait = vfsd_wait,
 						  .forget = vfsd_forget,
