@@ -5,7 +5,7 @@
  * 3 SError), group 0 = current EL with SP0, 1 = current EL with SPx,
  * 2 = lower EL AArch64, 3 = lower EL AArch32. Returning restores and erets.
  */
-#define FRAME_SIZE 288
+#define FRAME_SIZE 304
 
 .macro VENTRY kind
 	.p2align 7
@@ -56,6 +56,8 @@ trap_common:
 	mrs x2, elr_el1
 	mrs x3, spsr_el1
 	stp x2, x3, [sp, #256]
+	stp x29, x2, [sp, #288]          /* frame record: x29, elr */
+	add x29, sp, #288
 	mrs x2, esr_el1
 	mrs x3, far_el1
 	stp x2, x3, [sp, #272]
