@@ -55,12 +55,18 @@ struct g_nop_softc {
 	struct thread *td;
 };
 
-static uint64_t g_nop_rand(struct g_nop_softc *sc)
+/* splitmix64: the next number of the stream whose state is *s. */
+static uint64_t g_nop_splitmix(uint64_t *s)
 {
-	uint64_t z = (sc->prng += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+static uint64_t g_nop_rand(struct g_nop_softc *sc)
+{
+	return g_nop_splitmix(&sc->prng);
 }
 
 static bool g_nop_chance(struct g_nop_softc *sc, uint32_t ppm)
@@ -110,12 +116,8 @@ static void g_nop_tear(struct g_nop_softc *sc, struct bio *bp, uint64_t seed, ui
 	uint64_t lead = 0; /* skipped sectors before the first clone */
 	bool prev = false; /* the sector before was written */
 	for (uint64_t i = 0; i < nsec; i++) {
-		if (i % 64 == 0) {
-			uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-			bits = z ^ (z >> 31);
-		}
+		if (i % 64 == 0)
+			bits = g_nop_splitmix(&seed);
 		bool write = (bits >> (i % 64)) & 1, extend = write && prev;
 		prev = write;
 		if (!write || extend) {
