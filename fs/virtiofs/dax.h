@@ -52,7 +52,7 @@
 #define DAX_HEAT_MAX	     7
 #define DAX_FIFO_RECLAIM_PCT 20
 #define DAX_NO_CHUNK	     UINT32_MAX
-#define DAX_READAHEAD	     4 /* chunks mapped at once on a sequential miss (ops->map_many) */
+#define DAX_READAHEAD	     4 /* chunks kept filling ahead of a sequential reader (ops->map_start) */
 
 enum dax_policy { DAX_POLICY_KARST, DAX_POLICY_LIFO, DAX_POLICY_FIFO };
 
@@ -66,12 +66,6 @@ struct dax_backend_ops {
 	 * caller falls back to FUSE_READ). */
 	int (*map)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
 		   uint64_t moff, uint64_t len, uint64_t *valid);
-	/* Optional: n maps at once, as map would do each (file bytes foff[i]
-	 * into window bytes moff[i], len each, valid[i]), their host requests
-	 * in flight together: read-ahead (dax_read). 0 or an error, then
-	 * nothing of the n is used. */
-	int (*map_many)(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
-			const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid);
 	/* Optional, both or neither: map cut in two. map_start starts
 	 * filling [moff, moff+len) from foff and returns without waiting
 	 * (0, or an error and nothing started); *fill is for map_wait, which

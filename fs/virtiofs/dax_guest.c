@@ -7,9 +7,8 @@
  * map reads the chunk with as few FUSE_READs as max_read allows, straight
  * into the chunk (each chunk is its own physically contiguous kpage_alloc
  * block: the page allocator gives at most 4 MiB in one), all in flight at
- * once, and reports how much of it the file has; map_many (read-ahead)
- * does that for several chunks with all their requests in flight
- * together; map_start and map_wait are map cut in two (the requests in
+ * once, and reports how much of it the file has; map_start and map_wait
+ * are map cut in two (the requests in
  * flight while the reader copies out of the chunks before: read-ahead
  * that overlaps); unmap has nothing to do. The connection's
  * window is made at the first mount (window=SIZE; window=auto, the
@@ -108,55 +107,6 @@ static uint64_t chunk_valid(const struct fuse_call *calls, unsigned k)
 	return valid;
 }
 
-#define GUEST_READS_MAX 64 /* FUSE_READs of one map_many */
-
-static int guest_map_many(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, unsigned n,
-			  const uint64_t *foff, const uint64_t *moff, uint64_t len, uint64_t *valid)
-{
-	struct virtiofs_conn *conn = be;
-	(void)fsize;
-	unsigned per = (unsigned)((len + conn->max_read - 1) / conn->max_read);
-	if (n * per > GUEST_READS_MAX)
-		n = GUEST_READS_MAX / per; /* the rest stay unmapped (valid 0) */
-	if (n == 0)
-		return -EAGAIN;
-	struct fuse_call *calls = kmalloc(GUEST_READS_MAX * sizeof(*calls));
-	struct fuse_read_in *ri = kmalloc(GUEST_READS_MAX * sizeof(*ri));
-	struct fuse_call **cp = kmalloc(GUEST_READS_MAX * sizeof(*cp));
-	unsigned start[DAX_READAHEAD + 1], k = 0;
-	int e = calls && ri && cp ? 0 : -EAGAIN;
-	for (unsigned i = 0; !e && i < n && i < DAX_READAHEAD; i++) {
-		start[i] = k;
-		unsigned r = chunk_reads(conn, nodeid, ri + k, calls + k, GUEST_READS_MAX - k, fh,
-					 foff[i], moff[i], len);
-		if (r == 0) { /* no memory for this chunk: map the ones before it */
-			n = i;
-			break;
-		}
-		k += r;
-	}
-	if (!e && n == 0)
-		e = -EAGAIN;
-	if (!e) {
-		start[n] = k;
-		for (unsigned i = 0; i < k; i++)
-			cp[i] = &calls[i];
-		e = virtiofs_call_many(conn, cp, k);
-	}
-	for (unsigned i = 0; !e && i < n; i++)
-		valid[i] = chunk_valid(calls + start[i], start[i + 1] - start[i]);
-	kfree(calls);
-	kfree(ri);
-	kfree(cp);
-	return e;
-}
-
-static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
-		     uint64_t moff, uint64_t len, uint64_t *valid)
-{
-	return guest_map_many(be, nodeid, fh, fsize, 1, &foff, &moff, len, valid);
-}
-
 /* One chunk's fill in flight (map_start .. map_wait). */
 struct guest_fill {
 	struct virtiofs_pending *p;
@@ -201,6 +151,15 @@ static int guest_map_wait(void *be, void *fill, uint64_t *valid)
 	return e;
 }
 
+/* A chunk's reads, in flight together, waited for at once. */
+static int guest_map(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsize, uint64_t foff,
+		     uint64_t moff, uint64_t len, uint64_t *valid)
+{
+	void *fill;
+	int e = guest_map_start(be, nodeid, fh, fsize, foff, moff, len, &fill);
+	return e ? e : guest_map_wait(be, fill, valid);
+}
+
 static bool guest_drop(void *be, uint32_t c)
 {
 	struct virtiofs_conn *conn = be;
@@ -212,11 +171,8 @@ static bool guest_drop(void *be, uint32_t c)
 	return true;
 }
 
-static const struct dax_backend_ops guest_ops = {.map = guest_map,
-						 .map_many = guest_map_many,
-						 .map_start = guest_map_start,
-						 .map_wait = guest_map_wait,
-						 .drop = guest_drop};
+static const struct dax_backend_ops guest_ops = {
+    .map = guest_map, .map_start = guest_map_start, .map_wait = guest_map_wait, .drop = guest_drop};
 
 static size_t guest_reclaim(void *arg, size_t bytes)
 {

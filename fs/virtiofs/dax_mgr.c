@@ -287,64 +287,6 @@ static uint32_t map_chunk(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint6
 }
 
 /*
- * A miss of a read: map chunk fidx, and when the read is sequential (the
- * file's first chunk, or the chunk before it is in the window) and the
- * back end can fill several at once (ops->map_many), the next ones too,
- * up to DAX_READAHEAD chunks not in the window yet and inside the file:
- * their host requests are in flight together, and the reads that follow
- * hit. Read-ahead chunks come in on probation like any other, and a
- * pass through them does not warm them. Exclusive lock.
- */
-static uint32_t map_run(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fsize,
-			uint64_t fidx, int *err)
-{
-	unsigned n = 1;
-	if (m->ops->map_many && fsize != DAX_SIZE_UNKNOWN &&
-	    (fidx == 0 || lookup(m, nodeid, fidx - 1) != DAX_NO_CHUNK)) {
-		uint64_t end = (fsize + m->chunk_size - 1) / m->chunk_size;
-		while (n < DAX_READAHEAD && fidx + n < end && n < m->nchunks / 2 &&
-		       lookup(m, nodeid, fidx + n) == DAX_NO_CHUNK)
-			n++;
-	}
-	if (n == 1)
-		return map_chunk(m, nodeid, fh, fsize, fidx, err);
-	uint32_t cs[DAX_READAHEAD];
-	uint64_t foff[DAX_READAHEAD], moff[DAX_READAHEAD], valid[DAX_READAHEAD];
-	unsigned got = 0;
-	for (; got < n; got++) {
-		if ((cs[got] = take_chunk(m)) == DAX_NO_CHUNK)
-			break;
-		foff[got] = (fidx + got) * m->chunk_size;
-		moff[got] = (uint64_t)cs[got] * m->chunk_size;
-		valid[got] = 0;
-	}
-	if (got == 0) {
-		*err = -EAGAIN;
-		return DAX_NO_CHUNK;
-	}
-	int e = m->ops->map_many(m->be, nodeid, fh, fsize, got, foff, moff, m->chunk_size, valid);
-	atomic_fetch_add(&m->st.maps, got);
-	if (e) {
-		atomic_fetch_add(&m->st.map_errors, 1);
-		for (unsigned i = got; i-- > 0;)
-			untake_chunk(m, cs[i], false);
-		*err = e;
-		return DAX_NO_CHUNK;
-	}
-	for (unsigned i = got; i-- > 0;) {
-		if (valid[i] == 0)
-			untake_chunk(m, cs[i], true);
-		else
-			install_chunk(m, cs[i], nodeid, fidx + i, valid[i]);
-	}
-	if (got > 1)
-		atomic_fetch_add(&m->st.readahead, got - 1);
-	fifo_reclaim(m, cs[0]);
-	*err = 0;
-	return valid[0] ? cs[0] : DAX_NO_CHUNK;
-}
-
-/*
  * Read-ahead that overlaps (ops->map_start): a chunk starts filling
  * hashed, with its fill set and valid unknown; the first reader to reach
  * it settles it (waits for the fill under the exclusive lock, as a miss
@@ -427,7 +369,7 @@ static uint32_t read_miss(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint6
 	if (c == DAX_NO_CHUNK) {
 		atomic_fetch_add(&m->st.misses, 1);
 		if (!async || !sequential)
-			return map_run(m, nodeid, fh, fsize, fidx, err);
+			return map_chunk(m, nodeid, fh, fsize, fidx, err);
 		/* Its requests first, the read-ahead's behind them. */
 		if ((c = start_fill(m, nodeid, fh, fsize, fidx)) == DAX_NO_CHUNK) {
 			*err = -EAGAIN;

@@ -63,7 +63,7 @@ struct virtiofs_conn_ops {
 	 * errno), or -EIO when the device broke the protocol or stopped
 	 * answering. Thread context, may sleep. */
 	int (*call)(struct virtiofs_conn *conn, struct fuse_call *c);
-	/* Optional, both or neither (without them virtiofs_call_many sends
+	/* Optional, both or neither (without them virtiofs_call_start sends
 	 * requests one after the other): start puts n requests (at most
 	 * VIRTIOFS_START_MAX) in flight and returns without waiting (0 or
 	 * -ENOMEM; a request that could not be sent is wait's error), *token
@@ -159,14 +159,11 @@ void virtiofs_conn_foreach(void (*fn)(struct virtiofs_conn *conn, void *arg), vo
 
 /* conn->ops->call with the per-opcode statistics. */
 int virtiofs_call(struct virtiofs_conn *conn, struct fuse_call *c);
-/* n requests in flight at once (up to VIRTIOFS_START_MAX at a time through
- * conn->ops->start and wait, else one by one), with the statistics: 0 or
- * the first error; each c[i]->out_got is set. */
-int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n);
 /*
- * virtiofs_call_many in two halves: virtiofs_call_start puts the requests
- * in flight and returns (without ops->start it does the whole of
- * virtiofs_call_many at once), virtiofs_call_wait waits for them: 0 or
+ * n requests in flight at once, with the statistics, in two halves:
+ * virtiofs_call_start puts them in flight and returns (without ops->start
+ * it sends them one after the other and waits), virtiofs_call_wait waits
+ * for them: 0 or
  * the first error, each c[i]->out_got set. Every started batch is waited
  * for exactly once; c[] and the buffers stay alive until then. Start
  * fails only for memory (-ENOMEM), and then nothing was sent.

@@ -133,7 +133,9 @@ struct virtiofs_pending {
 	int err;
 };
 
-int virtiofs_call_many(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n)
+/* virtiofs_call_start without ops->start or for more than
+ * VIRTIOFS_START_MAX requests: done before it returns. */
+static int call_all(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n)
 {
 	if (!conn->ops->start) {
 		for (unsigned i = 0; i < n; i++) {
@@ -165,7 +167,7 @@ int virtiofs_call_start(struct virtiofs_conn *conn, struct fuse_call *const *c, 
 		return -ENOMEM;
 	*p = (struct virtiofs_pending){.c = c, .n = n};
 	if (!conn->ops->start || n > VIRTIOFS_START_MAX) {
-		p->err = virtiofs_call_many(conn, c, n);
+		p->err = call_all(conn, c, n);
 	} else {
 		for (unsigned i = 0; i < n; i++)
 			count_out(conn, c[i]);
