@@ -162,27 +162,37 @@ bool ktest_glob(const char *pat, const char *s)
 	return false;
 }
 
-/* Does `name` match one of the comma-separated patterns? */
+/* Is `t` selected by the comma-separated patterns? It must match one
+ * pattern without '-' and none with it ("all,-virtiofs_*": every test but
+ * those); wildcards never select a KTEST_MANUAL test, a full name does. */
 static bool selected(const struct ktest *t, const char *patterns)
 {
 	char pat[64];
 	const char *p = patterns;
+	bool in = false;
 	while (*p) {
 		size_t n = strcspn(p, ",");
-		if (n >= sizeof(pat))
-			n = sizeof(pat) - 1;
-		memcpy(pat, p, n);
-		pat[n] = 0;
+		bool out = *p == '-';
+		const char *q = p + out;
+		size_t m = n - out;
+		if (m >= sizeof(pat))
+			m = sizeof(pat) - 1;
+		memcpy(pat, q, m);
+		pat[m] = 0;
 		bool wildcard = strcmp(pat, "all") == 0 || strchr(pat, '*') || strchr(pat, '?');
 		if (strcmp(pat, "all") == 0)
 			strcpy(pat, "*");
-		if (ktest_glob(pat, t->name) && !(wildcard && (t->flags & KTEST_MANUAL)))
-			return true;
+		if (ktest_glob(pat, t->name)) {
+			if (out)
+				return false;
+			if (!(wildcard && (t->flags & KTEST_MANUAL)))
+				in = true;
+		}
 		p += n;
 		if (*p == ',')
 			p++;
 	}
-	return false;
+	return in;
 }
 
 int ktest_run(const char *patterns)

@@ -68,6 +68,17 @@ static void cowfs_syncer(void *arg)
 	thread_exit();
 }
 
+/* The largest prefetch= a mount takes (records ahead of the reader). */
+#define COWFS_PF_MAX 64
+
+/* A plain decimal count in [lo, hi]: no K/M/G suffix (txg=1K is not 1024
+ * seconds), no sign, nothing after the digits. */
+static bool parse_count(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	return n > 0 && s[n - 1] >= '0' && s[n - 1] <= '9' && kparse_size(s, n, v) == 0 &&
+	       *v >= lo && *v <= hi;
+}
+
 static int parse_options(struct cowfs_mount *cm, const char *data)
 {
 	cm->txg_ns = 5 * NSEC_PER_SEC;
@@ -75,14 +86,24 @@ static int parse_options(struct cowfs_mount *cm, const char *data)
 	while (data && *data) {
 		size_t n = strcspn(data, ",");
 		uint64_t v;
-		if (n > 4 && !strncmp(data, "txg=", 4) && kparse_size(data + 4, n - 4, &v) == 0 &&
-		    v > 0 && v <= 3600) {
+		if (n >= 4 && !strncmp(data, "txg=", 4)) {
+			if (!parse_count(data + 4, n - 4, 1, 3600, &v)) {
+				printk("cowfs: bad option '%.*s': txg= takes seconds, 1 to 3600\n",
+				       (int)n, data);
+				return -EINVAL;
+			}
 			cm->txg_ns = v * NSEC_PER_SEC;
-		} else if (n > 9 && !strncmp(data, "prefetch=", 9) &&
-			   kparse_size(data + 9, n - 9, &v) == 0 && v <= 64) {
+		} else if (n >= 9 && !strncmp(data, "prefetch=", 9)) {
+			if (!parse_count(data + 9, n - 9, 0, COWFS_PF_MAX, &v)) {
+				printk(
+				    "cowfs: bad option '%.*s': prefetch= takes records, 0 to %u\n",
+				    (int)n, data, COWFS_PF_MAX);
+				return -EINVAL;
+			}
 			cm->prefetch = (unsigned)v;
 		} else if (n > 0) {
-			printk("cowfs: unknown or bad option '%.*s'\n", (int)n, data);
+			printk("cowfs: unknown option '%.*s' (known: txg=SECONDS, prefetch=N)\n",
+			       (int)n, data);
 			return -EINVAL;
 		}
 		data += n;

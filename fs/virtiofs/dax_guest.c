@@ -211,10 +211,32 @@ static uint64_t auto_size(void)
 #endif
 }
 
+/* The largest window=SIZE taken: 7/8 of that memory (chunks come lazily and
+ * a reclaimer gives them back, but a window the size of memory would only
+ * ever be cut down by pressure). */
+static uint64_t max_size(void)
+{
+#ifdef KARST_KERNEL
+	struct pa_stats ps;
+	pa_get_stats(&kernel_pa, &ps);
+	return (uint64_t)ps.total_pages * PAGE_SIZE / 8 * 7;
+#else
+	return UINT64_MAX;
+#endif
+}
+
 int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 {
-	if (size == VIRTIOFS_WINDOW_AUTO)
+	if (size == VIRTIOFS_WINDOW_AUTO) {
 		size = auto_size();
+	} else if (size > 0 && size < DAX_CHUNK_DEFAULT) {
+		printk("virtiofs '%s': window=%luK is less than one %u KiB chunk: no read window\n",
+		       conn->tag, (unsigned long)(size >> 10), DAX_CHUNK_DEFAULT >> 10);
+	} else if (size > max_size()) {
+		printk("virtiofs '%s': window=%lu MiB is more than memory allows: %lu MiB\n",
+		       conn->tag, (unsigned long)(size >> 20), (unsigned long)(max_size() >> 20));
+		size = max_size();
+	}
 	uint32_t n = (uint32_t)(size / DAX_CHUNK_DEFAULT);
 	if (n == 0)
 		return 0;

@@ -56,7 +56,7 @@ static int parse_options(const char *data, uint64_t *window)
 		size_t n = strcspn(data, ",");
 		if (n == 11 && !strncmp(data, "window=auto", 11)) {
 			*window = VIRTIOFS_WINDOW_AUTO;
-		} else if (n > 7 && !strncmp(data, "window=", 7)) {
+		} else if (n >= 7 && !strncmp(data, "window=", 7)) {
 			if (kparse_size(data + 7, n - 7, window) != 0 || *window > (1ULL << 36)) {
 				printk("virtiofs: bad size in '%.*s'\n", (int)n, data);
 				return -EINVAL;

@@ -126,6 +126,33 @@ KTEST(cowfs_vfs_round_trip)
 	KT_EXPECT(g_md_destroy("cwmd0", false) == 0);
 }
 
+/* Options: a bad or unknown one fails the mount with EINVAL and leaves
+ * the device closed (the next mount takes it); the bounds are taken. */
+KTEST(cowfs_mount_options)
+{
+	static const char *const bad[] = {"txg=0",     "txg=3601",   "txg=",	    "txg=1K",
+					  "txg=-1",    "txg=5s",     "prefetch=65", "prefetch=1K",
+					  "prefetch=", "prefetch=x", "prefetch=-1", "bogus",
+					  "txg",       "ro=1",	     "txg=5,junk"};
+	static const char *const good[] = {"txg=1,prefetch=0", "txg=3600,prefetch=64",
+					   "prefetch=8,", NULL};
+	KT_ASSERT(kt_cowfs_make_pool("cwmd5", 8 << 20, COWFS_COMP_OFF) == 0);
+	vfs_mkdir("/cwo", 0755);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int e = vfs_mount("/dev/cwmd5", "/cwo", "cowfs", 0, bad[i]);
+		if (e != -EINVAL)
+			printk("    '%s' gave %d\n", bad[i], e);
+		KT_EXPECT(e == -EINVAL);
+	}
+	struct vfs_stat st;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		KT_EXPECT(vfs_mount("/dev/cwmd5", "/cwo", "cowfs", 0, good[i]) == 0);
+		KT_EXPECT(vfs_stat("/cwo", &st) == 0 && S_ISDIR(st.st_mode));
+		KT_EXPECT(vfs_umount("/cwo") == 0);
+	}
+	KT_EXPECT(g_md_destroy("cwmd5", false) == 0);
+}
+
 KTEST(cowfs_vfs_enospc)
 {
 	KT_ASSERT(kt_cowfs_make_pool("cwmd1", 6 << 20, COWFS_COMP_OFF) == 0);

@@ -27,7 +27,9 @@
  */
 #include <errno.h>
 #include <karst/kmem.h>
+#include <karst/kmem_kernel.h>
 #include <karst/ktest.h>
+#include <karst/page_alloc.h>
 #include <karst/printk.h>
 #include <karst/shell.h>
 #include <karst/thread.h>
@@ -51,8 +53,8 @@ static bool have_tree(void)
 {
 	if (virtiofs_conn_find(KTAG))
 		return true;
-	printk("    skipped: no virtio-fs device tagged '" KTAG
-	       "' (run-ktests shares a generated tree: karst-run --share DIR:" KTAG ")\n");
+	ktest_skip("no virtio-fs device tagged '" KTAG
+		   "' (run-ktests shares a generated tree: karst-run --share DIR:" KTAG ")");
 	return false;
 }
 
@@ -558,6 +560,41 @@ static uint64_t hash_file(const char *path, size_t *len)
 	vfs_close(fd);
 	kfree(b);
 	return n < 0 ? 0 : XXH64_digest(&xs);
+}
+
+/* Bad window= values fail the mount with EINVAL before the device is
+ * asked anything; sizes the window cannot take are told and adjusted:
+ * less than a chunk gives no window, more than memory is cut to 7/8 of it.
+ * The window is made at the first mount, so each case mounts afresh. */
+KTEST(virtiofs_mount_options)
+{
+	static const char *const bad[] = {"window=",	 "window=abc",	  "window=2X", "window=-1",
+					  "window=128G", "window=auto,x", "window"};
+	vfs_mkdir(KMNT, 0755);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int e = vfs_mount(KTAG, KMNT, "virtiofs", 0, bad[i]);
+		if (e != -EINVAL)
+			printk("    '%s' gave %d\n", bad[i], e);
+		KT_EXPECT(e == -EINVAL);
+	}
+	if (!have_tree())
+		return;
+	struct virtiofs_conn *conn = virtiofs_conn_find(KTAG);
+	struct pa_stats ps;
+	pa_get_stats(&kernel_pa, &ps);
+	uint64_t mem = (uint64_t)ps.total_pages * PAGE_SIZE;
+	KT_ASSERT(mount_tree_opts("window=1M") == 0);
+	KT_EXPECT(conn->dax == NULL && conn->dax_window_bytes == 0);
+	size_t len;
+	KT_EXPECT(hash_file(KMNT "/sizes/s4096", &len) != 0 && len == 4096);
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+	KT_ASSERT(mount_tree_opts("window=64G") == 0);
+	KT_EXPECT(conn->dax_window_bytes > 0 && conn->dax_window_bytes <= mem / 8 * 7);
+	KT_EXPECT(hash_file(KMNT "/sizes/s4096", &len) != 0 && len == 4096);
+	KT_EXPECT(vfs_umount(KMNT) == 0);
+	KT_ASSERT(mount_tree_opts("window=6M") == 0);
+	KT_EXPECT(conn->dax_window_bytes == 6 << 20);
+	KT_EXPECT(vfs_umount(KMNT) == 0);
 }
 
 /*
