@@ -8,8 +8,11 @@
  * image bytes when the time stamps are fixed with -t (every time stamp and
  * the pool guid then derive from it; without -t files keep their mtimes).
  * Regular files, directories and symlinks are copied with their permission
- * bits; other kinds are skipped with a warning. Without -s the image is
- * sized from the tree (twice its data plus 16 MiB, at least 64 MiB).
+ * bits; other kinds are skipped with a warning. A file with several names
+ * in the tree (hard links) is one object with as many links; the holes of
+ * sparse files are skipped (SEEK_DATA/SEEK_HOLE), never read or written.
+ * Without -s the image is sized from the space the tree takes on the host
+ * (twice its allocated data plus 16 MiB, at least 64 MiB).
  * Errors are one line and exit status 1; the image is then removed.
  */
 #include <dirent.h>
@@ -31,8 +34,16 @@ struct mk {
 	struct cowfs_pool *pool;
 	const char *image;
 	bool fixed_time, quiet, tty;
-	uint64_t files, dirs, links, bytes, skipped;
+	uint64_t files, dirs, links, hardlinks, bytes, skipped;
 	struct timespec last;
+	/* Files met with st_nlink > 1: (device, inode) -> object, open
+	 * addressing; nino used of ncap slots (a power of two, or 0). */
+	struct mk_ino {
+		dev_t dev;
+		ino_t ino;
+		uint64_t obj;
+	} * inos;
+	size_t nino, ncap;
 };
 
 static void die(const char *image, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -59,10 +70,12 @@ static void progress(struct mk *m, bool final)
 	if (!final && (dt < 0.2 || !m->tty))
 		return;
 	m->last = now;
-	fprintf(stderr, "%smkcowfs: %llu files, %llu directories, %llu symlinks, %.1f MiB%s",
-		m->tty ? "\r" : "", (unsigned long long)m->files, (unsigned long long)m->dirs,
-		(unsigned long long)m->links, (double)m->bytes / (1 << 20),
-		final || !m->tty ? "\n" : "");
+	fprintf(
+	    stderr,
+	    "%smkcowfs: %llu files, %llu hard links, %llu directories, %llu symlinks, %.1f MiB%s",
+	    m->tty ? "\r" : "", (unsigned long long)m->files, (unsigned long long)m->hardlinks,
+	    (unsigned long long)m->dirs, (unsigned long long)m->links, (double)m->bytes / (1 << 20),
+	    final || !m->tty ? "\n" : "");
 }
 
 static void tree_size(const char *path, uint64_t *bytes, uint64_t *entries)
@@ -80,8 +93,8 @@ static void tree_size(const char *path, uint64_t *bytes, uint64_t *entries)
 		if (lstat(sub, &st) != 0)
 			continue;
 		(*entries)++;
-		if (S_ISREG(st.st_mode))
-			*bytes += ((uint64_t)st.st_size + 4095) & ~4095ULL;
+		if (S_ISREG(st.st_mode)) /* what it takes on the host: holes are free */
+			*bytes += (uint64_t)st.st_blocks * 512;
 		else if (S_ISDIR(st.st_mode))
 			tree_size(sub, bytes, entries);
 	}
@@ -99,15 +112,42 @@ static void set_times(struct mk *m, uint64_t obj, const struct stat *st)
 	(void)cowfs_setattr(m->pool, obj, &sa);
 }
 
-static void copy_file(struct mk *m, const char *path, uint64_t obj)
+/* The slot of (dev, ino) in m->inos: its entry or the empty one it would take. */
+static struct mk_ino *ino_slot(struct mk *m, dev_t dev, ino_t ino)
 {
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		die(m->image, "%s: %s", path, strerror(errno));
+	size_t i = ((uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev) & (m->ncap - 1);
+	while (m->inos[i].obj && (m->inos[i].ino != ino || m->inos[i].dev != dev))
+		i = (i + 1) & (m->ncap - 1);
+	return &m->inos[i];
+}
+
+/* Remember that the file (dev, ino) is object obj (objects are never 0). */
+static void ino_remember(struct mk *m, dev_t dev, ino_t ino, uint64_t obj)
+{
+	if (2 * (m->nino + 1) > m->ncap) {
+		struct mk_ino *old = m->inos;
+		size_t oldcap = m->ncap;
+		m->ncap = oldcap ? 2 * oldcap : 64;
+		m->inos = calloc(m->ncap, sizeof(*m->inos));
+		if (!m->inos)
+			die(m->image, "out of memory");
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].obj)
+				*ino_slot(m, old[i].dev, old[i].ino) = old[i];
+		free(old);
+	}
+	*ino_slot(m, dev, ino) = (struct mk_ino){dev, ino, obj};
+	m->nino++;
+}
+
+/* Copy len bytes of fd from off (fewer if the file ends first). */
+static void copy_range(struct mk *m, const char *path, int fd, uint64_t obj, uint64_t off,
+		       uint64_t len)
+{
 	static char buf[1 << 20];
-	uint64_t off = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+	while (len > 0) {
+		ssize_t n =
+		    pread(fd, buf, (size_t)(len < sizeof(buf) ? len : sizeof(buf)), (off_t)off);
 		if (n < 0)
 			die(m->image, "%s: %s", path, strerror(errno));
 		if (n == 0)
@@ -117,10 +157,43 @@ static void copy_file(struct mk *m, const char *path, uint64_t obj)
 			die(m->image, "%s: %s", path,
 			    w == -ENOSPC ? "image full (give a larger -s)" : strerror((int)-w));
 		off += (uint64_t)n;
+		len -= (uint64_t)n;
 		m->bytes += (uint64_t)n;
 		progress(m, false);
 	}
+}
+
+/* The file's data runs, holes skipped; then its size, so a file that ends
+ * in a hole keeps its length. A host filesystem without SEEK_DATA is read
+ * whole. */
+static void copy_file(struct mk *m, const char *path, uint64_t obj, uint64_t size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(m->image, "%s: %s", path, strerror(errno));
+	uint64_t off = 0;
+	while (off < size) {
+		off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* a hole to the end */
+		if (data < 0) {
+			copy_range(m, path, fd, obj, off, size - off);
+			break;
+		}
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		uint64_t end = hole < 0 || (uint64_t)hole > size ? size : (uint64_t)hole;
+		copy_range(m, path, fd, obj, (uint64_t)data, end - (uint64_t)data);
+		off = end;
+	}
 	close(fd);
+	struct cowfs_attr a;
+	if (cowfs_getattr(m->pool, obj, &a) == 0 && a.size < size) {
+		struct cowfs_setattr sa = {.mask = COWFS_SET_SIZE, .size = size};
+		int err = cowfs_setattr(m->pool, obj, &sa);
+		if (err)
+			die(m->image, "%s: %s", path,
+			    err == -ENOSPC ? "image full (give a larger -s)" : strerror(-err));
+	}
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -155,13 +228,21 @@ static void copy_tree(struct mk *m, const char *path, uint64_t dir)
 				copy_tree(m, sub, obj);
 				set_times(m, obj, &st);
 			}
+		} else if (S_ISREG(st.st_mode) && st.st_nlink > 1 && m->ncap &&
+			   ino_slot(m, st.st_dev, st.st_ino)->obj) {
+			err =
+			    cowfs_link(m->pool, dir, name, ino_slot(m, st.st_dev, st.st_ino)->obj);
+			if (!err)
+				m->hardlinks++;
 		} else if (S_ISREG(st.st_mode)) {
 			err =
 			    cowfs_create(m->pool, dir, name, 0100000 | (st.st_mode & 07777), &obj);
 			if (!err) {
 				m->files++;
-				copy_file(m, sub, obj);
+				copy_file(m, sub, obj, (uint64_t)st.st_size);
 				set_times(m, obj, &st);
+				if (st.st_nlink > 1)
+					ino_remember(m, st.st_dev, st.st_ino, obj);
 			}
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[4096];
@@ -285,6 +366,7 @@ int main(int argc, char **argv)
 	if (err || cowfs_close(m.pool) != 0)
 		die(image, "%s: cannot commit the image (%s)", image, strerror(-err));
 	cowfs_filedev_close(dev);
+	free(m.inos);
 	progress(&m, true);
 	if (!m.quiet)
 		printf("mkcowfs: %s: %.1f MiB pool, %.1f MiB used, %u-byte records, %s, txg %llu\n",
