@@ -1,11 +1,15 @@
 /*
  * A cowfs device over a host file (mkcowfs, the cowfs inspector): pread,
- * pwrite, fdatasync. Short transfers are errors.
+ * pwrite, fdatasync. Short transfers are errors. An existing image may be a
+ * block device (its size from BLKGETSIZE64); a directory is EISDIR, other
+ * kinds ENODEV.
  */
 #include "cowfs_tools.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,6 +77,16 @@ int cowfs_filedev_open(const char *path, bool write, uint64_t create_size, struc
 		close(fd);
 		return e;
 	}
+	uint64_t size = (uint64_t)st.st_size;
+	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &size) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	if (S_ISDIR(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV; /* a pipe, a character device */
+	}
 	struct filedev *f = calloc(1, sizeof(*f));
 	if (!f) {
 		close(fd);
@@ -81,7 +95,7 @@ int cowfs_filedev_open(const char *path, bool write, uint64_t create_size, struc
 	f->fd = fd;
 	f->dev.ops = &filedev_ops;
 	f->dev.ctx = f;
-	f->dev.size = (uint64_t)st.st_size & ~(uint64_t)511;
+	f->dev.size = size & ~(uint64_t)511;
 	*out = &f->dev;
 	return 0;
 }

@@ -2,7 +2,7 @@
  * cowfs: look inside a cowfs image on the host, read-only, with the same
  * fs/cowfs code the kernel uses (as zdb does with libzpool).
  *
- *   cowfs ls IMAGE [PATH]      list a directory (or show one file's line)
+ *   cowfs ls IMAGE [PATH]      list a directory sorted by name (or one file's line)
  *   cowfs cat IMAGE PATH       write a file's bytes to stdout
  *   cowfs stat IMAGE [PATH]    the pool, its uberblocks; or an object and
  *                              the block pointer of its first block
@@ -97,6 +97,13 @@ static bool ls_collect(void *ctx, const char *name, size_t len, uint64_t obj, ui
 	return true;
 }
 
+/* qsort of indices into the collected names, in byte order. */
+static char **ls_sort_names;
+static int ls_by_name(const void *a, const void *b)
+{
+	return strcmp(ls_sort_names[*(const size_t *)a], ls_sort_names[*(const size_t *)b]);
+}
+
 static bool ls_one(void *ctx, const char *name, size_t len, uint64_t obj, uint8_t type,
 		   uint64_t next)
 {
@@ -180,10 +187,20 @@ int main(int argc, char **argv)
 			err = cowfs_readdir(p, obj, &cookie, ls_collect, &l);
 			if (err)
 				fail("%s: %s: %s", image, path ? path : "/", strerror(-err));
-			for (size_t i = 0; i < l.n; i++) {
+			size_t *order = malloc((l.n ? l.n : 1) * sizeof(*order));
+			if (!order)
+				fail("out of memory");
+			for (size_t i = 0; i < l.n; i++)
+				order[i] = i;
+			ls_sort_names = l.names;
+			qsort(order, l.n, sizeof(*order), ls_by_name); /* as ls prints them */
+			for (size_t k = 0; k < l.n; k++) {
+				size_t i = order[k];
 				ls_one(&l, l.names[i], strlen(l.names[i]), l.objs[i], 0, 0);
-				free(l.names[i]);
 			}
+			for (size_t i = 0; i < l.n; i++)
+				free(l.names[i]);
+			free(order);
 			free(l.names);
 			free(l.objs);
 		} else {

@@ -339,6 +339,10 @@ int main(int argc, char **argv)
 	}
 	if (size < COWFS_MIN_SIZE || size > COWFS_MAX_SIZE)
 		die(NULL, "size must be from 4M to 32G");
+	struct stat ist;
+	if (lstat(image, &ist) == 0 && !S_ISREG(ist.st_mode))
+		die(NULL, "%s: exists and is not a regular file (mkcowfs writes image files)",
+		    image);
 	struct cowfs_dev *dev;
 	int err = cowfs_filedev_open(image, true, size, &dev);
 	if (err)

@@ -37,6 +37,8 @@ done
 "$CW" ls img1 | grep -q -- '-> etc/motd' || { echo "symlink missing"; exit 1; }
 "$CW" ls img1 etc | grep -q -- '-rw-------' || { echo "mode lost"; exit 1; }
 [ "$("$CW" ls img1 wide | wc -l)" -eq 2000 ] || { echo "wide directory incomplete"; exit 1; }
+"$CW" ls img1 wide | awk '{print $NF}' > listed
+(cd t/wide && ls -A | LC_ALL=C sort) | cmp - listed || { echo "ls not sorted by name"; exit 1; }
 # flip IMAGE OFFSET: invert one byte (damage that always changes it)
 flip() {
   b=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
@@ -62,4 +64,9 @@ if "$CW" ls zero.img 2>err; then echo "accepted an empty image"; exit 1; fi
 [ "$(wc -l < err)" -eq 1 ] || { echo "more than one line for a bad image"; exit 1; }
 if "$MK" -q -s 4M small.img t 2>err; then echo "overfull image accepted"; exit 1; fi
 [ "$(wc -l < err)" -eq 1 ] && [ ! -e small.img ] || { echo "bad ENOSPC report"; exit 1; }
+# not images: a directory, a character device (mkcowfs must not touch it)
+if "$CW" ls t 2>err; then echo "accepted a directory as an image"; exit 1; fi
+grep -q 'Is a directory' err && [ "$(wc -l < err)" -eq 1 ] || { cat err; echo "bad report for a directory"; exit 1; }
+if "$MK" -q /dev/null t 2>err; then echo "mkcowfs wrote to /dev/null"; exit 1; fi
+[ -c /dev/null ] && [ "$(wc -l < err)" -eq 1 ] || { echo "bad report for a device"; exit 1; }
 echo "cowfs tools: ok"
