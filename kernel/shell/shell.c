@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <karst/arch.h>
 #include <karst/console.h>
+#include <karst/kmem.h>
 #include <karst/printk.h>
 #include <karst/sched.h>
 #include <karst/shell.h>
@@ -17,7 +18,9 @@
 
 extern const struct shell_cmd __start_karst_shell[], __stop_karst_shell[];
 
-#define LINE_MAX 512
+/* Typed lines and history (a path of KARST_PATH_MAX bytes fits); lines
+ * given to shell_exec_line (run= scripts) may be longer. */
+#define LINE_MAX 2048
 #define HISTORY	 16
 #define MAX_ARGS 32
 
@@ -159,14 +162,16 @@ static int exec_one(char *cmd)
 	return status;
 }
 
+/* Any length: a line that does not fit the stack buffer is copied to the heap. */
 int shell_exec_line(const char *line)
 {
 	/* Commands may sleep and write through the VFS (redirections). */
 	KASSERT_MSG(!in_interrupt(), "shell_exec_line from interrupt context: '%s'", line);
-	char buf[LINE_MAX];
-	size_t n = strnlen(line, LINE_MAX);
-	if (n == LINE_MAX) {
-		printk("shell: line longer than %d bytes\n", LINE_MAX - 1);
+	char small[256]; /* most lines: no allocation (the stack is 16 KiB) */
+	size_t n = strlen(line);
+	char *buf = n < sizeof(small) ? small : kmalloc(n + 1); /* a long run= script */
+	if (!buf) {
+		printk("shell: no memory for a %lu-byte line\n", (unsigned long)n);
 		return 2;
 	}
 	memcpy(buf, line, n + 1);
@@ -183,6 +188,8 @@ int shell_exec_line(const char *line)
 			*p++ = 0;
 		status = exec_one(start);
 	}
+	if (buf != small)
+		kfree(buf);
 	return status;
 }
 
