@@ -4,6 +4,7 @@
  * the host holds by running the same command on both sides.
  *
  *   xxhsum [-H0|-H1|-H2|-H3] [--tag] FILE...
+ *   xxhsum -c [-q] SUMFILE...     (shell_xxhsum_check.c)
  *
  * -H0 is XXH32, -H1 (the default) XXH64, -H2 XXH128, -H3 XXH3 (64 bits);
  * -H32, -H64 and -H128 are accepted as Debian's tool does. Each file gives
@@ -25,16 +26,9 @@
 #include <string.h>
 #include <vfs.h>
 
-/* xxhash's C11 static assertions would pull in <assert.h>. */
-#define XXH_STATIC_ASSERT(c) _Static_assert((c), #c)
-#define XXH_INLINE_ALL
-#include <xxhash.h>
+#include "shell_xxhsum.h"
 
-#define XXHSUM_BUF (128u * 1024)
-
-enum xxhsum_algo { XXHSUM_32, XXHSUM_64, XXHSUM_128, XXHSUM_3 };
-
-static const char *const xxhsum_algo_name[] = {"XXH32", "XXH64", "XXH128", "XXH3"};
+const char *const xxhsum_algo_name[] = {"XXH32", "XXH64", "XXH128", "XXH3"};
 
 static bool xxhsum_parse_algo(const char *v, enum xxhsum_algo *out)
 {
@@ -52,17 +46,7 @@ static bool xxhsum_parse_algo(const char *v, enum xxhsum_algo *out)
 	return false;
 }
 
-/* The hash state of any algorithm; XXH128 and XXH3 share XXH3's. */
-struct xxhsum_state {
-	enum xxhsum_algo algo;
-	union {
-		XXH32_state_t s32;
-		XXH64_state_t s64;
-		XXH3_state_t s3;
-	};
-};
-
-static void xxhsum_reset(struct xxhsum_state *st)
+void xxhsum_reset(struct xxhsum_state *st)
 {
 	switch (st->algo) {
 	case XXHSUM_32:
@@ -80,7 +64,7 @@ static void xxhsum_reset(struct xxhsum_state *st)
 	}
 }
 
-static void xxhsum_update(struct xxhsum_state *st, const void *p, size_t n)
+void xxhsum_update(struct xxhsum_state *st, const void *p, size_t n)
 {
 	switch (st->algo) {
 	case XXHSUM_32:
@@ -99,7 +83,7 @@ static void xxhsum_update(struct xxhsum_state *st, const void *p, size_t n)
 }
 
 /* The digest in canonical (big-endian) hex, as xxhsum prints it. */
-static void xxhsum_digest_hex(struct xxhsum_state *st, char out[33])
+void xxhsum_digest_hex(struct xxhsum_state *st, char out[33])
 {
 	switch (st->algo) {
 	case XXHSUM_32:
@@ -120,7 +104,7 @@ static void xxhsum_digest_hex(struct xxhsum_state *st, char out[33])
 }
 
 /* Hash one file into hex; 0 or a negative errno (reported by the caller). */
-static int xxhsum_file(const char *path, struct xxhsum_state *st, char *buf, char hex[33])
+int xxhsum_file(const char *path, struct xxhsum_state *st, char *buf, char hex[33])
 {
 	int fd = vfs_open(path, O_RDONLY, 0);
 	if (fd < 0)
@@ -146,14 +130,15 @@ static int xxhsum_file(const char *path, struct xxhsum_state *st, char *buf, cha
 
 static int xxhsum_usage(void)
 {
-	printk("usage: xxhsum [-H0|-H1|-H2|-H3] [--tag] FILE...\n");
+	printk("usage: xxhsum [-H0|-H1|-H2|-H3] [--tag] FILE...\n"
+	       "       xxhsum -c [-q] SUMFILE...\n");
 	return 2;
 }
 
 static int cmd_xxhsum(int argc, char **argv)
 {
 	enum xxhsum_algo algo = XXHSUM_64;
-	bool tag = false;
+	bool tag = false, check = false, quiet = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -162,6 +147,10 @@ static int cmd_xxhsum(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--tag") == 0)
 			tag = true;
+		else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--check") == 0)
+			check = true;
+		else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			quiet = true;
 		else if (strncmp(argv[i], "-H", 2) == 0 && xxhsum_parse_algo(argv[i] + 2, &algo))
 			;
 		else {
@@ -171,6 +160,8 @@ static int cmd_xxhsum(int argc, char **argv)
 	}
 	if (i >= argc)
 		return xxhsum_usage(); /* no standard input in the kernel shell */
+	if (check)
+		return xxhsum_check(argc - i, argv + i, quiet);
 	if (algo == XXHSUM_3)
 		tag = true; /* Debian's 0.8.1 prints XXH3 in the BSD style only */
 
@@ -201,4 +192,5 @@ static int cmd_xxhsum(int argc, char **argv)
 	return status;
 }
 SHELL_CMD("xxhsum", cmd_xxhsum,
-	  "xxhsum [-H0|-H1|-H2|-H3] [--tag] FILE...: checksums as Debian's xxhsum prints them");
+	  "xxhsum [-H0|-H1|-H2|-H3] [--tag] FILE... | -c [-q] SUMFILE...: checksums as Debian's "
+	  "xxhsum prints and checks them");

@@ -8,6 +8,8 @@ DIR (created, must not exist) gets: nested directories 12 deep; a directory
 4 KiB pages and the 1 MiB FUSE read size) and large files; awkward names
 (spaces, ';', UTF-8, a leading dash, a 255-byte name); symlinks to a file, to
 a directory and to nowhere; dev/ and proc/ so it can be a root. Then:
+  CHECK.xxh     lines for `xxhsum -c` in every style, one bad line, a
+                missing file and a wrong checksum (run-ktests' xxhsum-check)
   MANIFEST.xxh  the host's `xxhsum -H1` of every regular file ("./path")
   FILES         the number of regular files in the tree, MANIFEST excluded
   STATFS        "bsize blocks" of the host filesystem holding DIR
@@ -57,6 +59,20 @@ def main():
     os.symlink("nowhere/at/all", os.path.join(top, "dangling"))
     for d in ("dev", "proc"):
         os.makedirs(os.path.join(top, d))
+
+    # CHECK.xxh: lines for `xxhsum -c` in every style (-H0, -H2, the BSD
+    # style of -H3 and --tag), one that is not a checksum line, a missing
+    # file and a wrong checksum; run-ktests compares the guest's report
+    # with the host's xxhsum -c of the same file.
+    check = b""
+    for opts, names in ((["-H0"], ["hello", "names/with space"]),
+                        (["-H2"], ["sizes/s4097", "names/semi;colon"]),
+                        (["-H3"], ["names/ütf-8 ñame ☃"]), (["--tag"], ["empty"])):
+        check += subprocess.run(["xxhsum"] + opts + ["--"] + names, cwd=top, check=True,
+                                capture_output=True).stdout
+    check += b"not a checksum line\n0123456789abcdef  no/such/file\n"
+    check += b"0000000000000000  d0/d1/mid\n"
+    write(os.path.join(top, "CHECK.xxh"), check)
 
     files = []
     for root, dirs, names in os.walk(top):
