@@ -5,6 +5,7 @@
  * errno's name (ENOENT, EROFS, ...) and make the command return 1.
  */
 #include <errno.h>
+#include <karst/kmem.h>
 #include <karst/param.h>
 #include <karst/printk.h>
 #include <karst/shell.h>
@@ -29,14 +30,19 @@ static void mode_string(uint32_t mode, char out[11])
 	out[10] = 0;
 }
 
-static void ls_entry(const char *dir, const char *name, bool lng)
+/* ls's choices: -l long lines, -a every name with . and .., -A every name
+ * but those two, -f directory order (no sorting, as -f does elsewhere). */
+struct ls_opts {
+	bool lng, all, almost, unsorted;
+};
+
+/* One line for the entry at path (shown as name). */
+static void ls_entry(const char *path, const char *name, bool lng)
 {
 	if (!lng) {
 		shell_printf("%s\n", name);
 		return;
 	}
-	char path[KARST_PATH_MAX];
-	ksnprintf(path, sizeof(path), "%s/%s", dir, name);
 	struct vfs_stat st;
 	int e = vfs_lstat(path, &st);
 	if (e) {
@@ -57,61 +63,166 @@ static void ls_entry(const char *dir, const char *name, bool lng)
 	shell_printf("\n");
 }
 
-static int ls_one(const char *path, bool lng, bool all)
+static void ls_dir_entry(const char *dir, const char *name, bool lng)
 {
-	struct vfs_stat st;
-	int e = vfs_stat(path, &st);
+	char path[KARST_PATH_MAX];
+	if ((size_t)ksnprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		shell_printf("?????????? %s (ENAMETOOLONG)\n", name);
+	else
+		ls_entry(path, name, lng);
+}
+
+static bool ls_shown(const char *name, const struct ls_opts *o)
+{
+	if (name[0] != '.')
+		return true;
+	bool dot = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+	return o->all || (o->almost && !dot);
+}
+
+/* A larger copy of old (its first len bytes), old freed; NULL (old kept)
+ * when there is no memory. */
+static void *ls_grow(void *old, size_t len, size_t size)
+{
+	void *p = kmalloc(size);
+	if (p && old)
+		memcpy(p, old, len);
+	if (p)
+		kfree(old);
+	return p;
+}
+
+static int ls_by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of a directory, sorted by byte value as ls does in the C
+ * locale: collected into one growing block of names and one of pointers.
+ * 0, or -ENOMEM (the caller then lists in directory order). */
+static int ls_sorted(int fd, const char *path, const struct ls_opts *o, uint64_t *buf, size_t bsz)
+{
+	char *names = NULL, **idx = NULL;
+	size_t used = 0, cap = 0, n = 0, icap = 0;
+	long got;
+	int err = 0;
+	while (!err && (got = vfs_getdents(fd, buf, bsz)) > 0) {
+		for (long off = 0; off < got;) {
+			const struct vfs_dirent *d = (const void *)((const char *)buf + off);
+			off += d->d_reclen;
+			if (!ls_shown(d->d_name, o))
+				continue;
+			size_t len = strlen(d->d_name) + 1;
+			if (used + len > cap || n == icap) {
+				size_t ncap = used + len > cap ? 2 * cap + len + 4096 : cap;
+				size_t nicap = n == icap ? 2 * icap + 256 : icap;
+				char *nn = ncap != cap ? ls_grow(names, used, ncap) : names;
+				char **ni = nicap != icap ? ls_grow(idx, n * sizeof(*idx),
+								    nicap * sizeof(*idx))
+							  : idx;
+				if (nn)
+					names = nn, cap = ncap;
+				if (ni)
+					idx = ni, icap = nicap;
+				if (!nn || !ni) {
+					err = -ENOMEM;
+					break;
+				}
+			}
+			memcpy(names + used, d->d_name, len);
+			idx[n++] = (char *)(uintptr_t)used; /* an offset until names stops moving */
+			used += len;
+		}
+	}
+	if (!err && got < 0)
+		err = (int)got;
+	if (!err) {
+		for (size_t i = 0; i < n; i++)
+			idx[i] = names + (uintptr_t)idx[i];
+		qsort(idx, n, sizeof(*idx), ls_by_name);
+		for (size_t i = 0; i < n; i++)
+			ls_dir_entry(path, idx[i], o->lng);
+	}
+	kfree(names);
+	kfree(idx);
+	return err;
+}
+
+static int ls_one(const char *path, const struct ls_opts *o)
+{
+	/* A symlink named on the command line is shown itself with -l (and
+	 * when dangling), and listed as what it points to without. */
+	struct vfs_stat st, to;
+	int e = vfs_lstat(path, &st);
 	if (e)
 		return fail("ls", path, e);
+	if (S_ISLNK(st.st_mode) && !o->lng && vfs_stat(path, &to) == 0)
+		st = to;
 	if (!S_ISDIR(st.st_mode)) {
-		ls_entry(".", path, lng);
+		ls_entry(path, path, o->lng);
 		return 0;
 	}
 	int fd = vfs_open(path, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fail("ls", path, fd);
 	static uint64_t buf[512]; /* getdents wants 8-byte alignment */
-	long n;
-	while ((n = vfs_getdents(fd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n;) {
-			const struct vfs_dirent *d = (const void *)((const char *)buf + off);
-			bool dot = strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0;
-			if (all || !dot)
-				ls_entry(path, d->d_name, lng);
-			off += d->d_reclen;
+	e = o->unsorted ? -ENOMEM : ls_sorted(fd, path, o, buf, sizeof(buf));
+	if (e == -ENOMEM) { /* -f, or too many names to sort: directory order */
+		if (!o->unsorted)
+			printk("ls: %s: no memory to sort the names: in directory order\n", path);
+		vfs_close(fd);
+		fd = vfs_open(path, O_RDONLY | O_DIRECTORY, 0);
+		if (fd < 0)
+			return fail("ls", path, fd);
+		long n;
+		while ((n = vfs_getdents(fd, buf, sizeof(buf))) > 0) {
+			for (long off = 0; off < n;) {
+				const struct vfs_dirent *d =
+				    (const void *)((const char *)buf + off);
+				if (ls_shown(d->d_name, o))
+					ls_dir_entry(path, d->d_name, o->lng);
+				off += d->d_reclen;
+			}
 		}
+		e = n < 0 ? (int)n : 0;
 	}
 	vfs_close(fd);
-	return n < 0 ? fail("ls", path, (int)n) : 0;
+	return e ? fail("ls", path, e) : 0;
 }
 
 static int cmd_ls(int argc, char **argv)
 {
-	bool lng = false, all = false;
+	struct ls_opts o = {0};
 	int i = 1, status = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		for (const char *o = argv[i] + 1; *o; o++) {
-			if (*o == 'l')
-				lng = true;
-			else if (*o == 'a')
-				all = true;
+		for (const char *c = argv[i] + 1; *c; c++) {
+			if (*c == 'l')
+				o.lng = true;
+			else if (*c == 'a')
+				o.all = true;
+			else if (*c == 'A')
+				o.almost = true;
+			else if (*c == 'f')
+				o.unsorted = true;
 			else {
-				printk("usage: ls [-la] [PATH...]\n");
+				printk("usage: ls [-laAf] [PATH...]\n");
 				return 2;
 			}
 		}
 	}
 	int first = i;
 	if (i == argc)
-		return ls_one(".", lng, all);
+		return ls_one(".", &o);
 	for (; i < argc; i++) {
 		if (argc - first > 1)
 			shell_printf("%s:\n", argv[i]);
-		status |= ls_one(argv[i], lng, all);
+		status |= ls_one(argv[i], &o);
 	}
 	return status;
 }
-SHELL_CMD("ls", cmd_ls, "ls [-la] [PATH...]: list directories");
+SHELL_CMD("ls", cmd_ls,
+	  "ls [-laAf] [PATH...]: list directories, sorted (-a with dot names, -A without . "
+	  "and .., -f unsorted)");
 
 static int cmd_cat(int argc, char **argv)
 {

@@ -3,8 +3,10 @@
  * system-call-level interface, on the kernel's own threads and locks.
  */
 #include <errno.h>
+#include <karst/format.h>
 #include <karst/ktest.h>
 #include <karst/printk.h>
+#include <karst/shell.h>
 #include <karst/sync.h>
 #include <karst/thread.h>
 #include <string.h>
@@ -191,4 +193,62 @@ KTEST(vfs_concurrent_creators)
 		}
 	vfs_close(fd);
 	KT_EXPECT(entries == 100);
+}
+
+/* The whole file at path into buf (NUL-terminated); its length or -1. */
+static long kt_slurp(const char *path, char *buf, size_t size)
+{
+	int fd = vfs_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	long n = vfs_read(fd, buf, size - 1);
+	vfs_close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+/* The shell's ls: names sorted by byte value, dot names only with -a (with
+ * . and ..) or -A, directory order with -f, a symlink on the command line
+ * shown itself with -l (dangling too), a relative directory listed from
+ * the shell's directory. */
+KTEST(vfs_shell_ls)
+{
+	static char out[512];
+	static const char *const names[] = {"b", "a b", ".h", "C", "a", "_x"};
+	KT_ASSERT(vfs_mkdir("/kt-ls", 0755) == 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char p[64];
+		ksnprintf(p, sizeof(p), "/kt-ls/%s", names[i]);
+		int fd = vfs_open(p, O_CREAT | O_WRONLY, 0644);
+		KT_ASSERT(fd >= 0);
+		vfs_close(fd);
+	}
+	KT_ASSERT(vfs_symlink("nowhere", "/kt-ls/dangling") == 0);
+	KT_EXPECT(shell_exec_line("ls /kt-ls > /kt-ls.out") == 0);
+	KT_EXPECT(kt_slurp("/kt-ls.out", out, sizeof(out)) > 0 &&
+		  !strcmp(out, "C\n_x\na\na b\nb\ndangling\n"));
+	KT_EXPECT(shell_exec_line("ls -A /kt-ls > /kt-ls.out") == 0);
+	KT_EXPECT(kt_slurp("/kt-ls.out", out, sizeof(out)) > 0 &&
+		  !strcmp(out, ".h\nC\n_x\na\na b\nb\ndangling\n"));
+	KT_EXPECT(shell_exec_line("ls -a /kt-ls > /kt-ls.out") == 0);
+	KT_EXPECT(kt_slurp("/kt-ls.out", out, sizeof(out)) > 0 &&
+		  !strncmp(out, ".\n..\n.h\nC\n", 10));
+	KT_EXPECT(shell_exec_line("ls -f /kt-ls > /kt-ls.out") == 0);
+	KT_EXPECT(kt_slurp("/kt-ls.out", out, sizeof(out)) > 0 && strstr(out, "a b\n") &&
+		  !strstr(out, ".h\n"));
+	KT_EXPECT(shell_exec_line("ls -l /kt-ls/dangling > /kt-ls.out") == 0);
+	KT_EXPECT(kt_slurp("/kt-ls.out", out, sizeof(out)) > 0 && out[0] == 'l' &&
+		  strstr(out, " /kt-ls/dangling -> nowhere\n"));
+	KT_EXPECT(shell_exec_line("cd /kt-ls; ls -l b > /kt-ls.out; cd /") == 0);
+	KT_EXPECT(kt_slurp("/kt-ls.out", out, sizeof(out)) > 0 && out[0] == '-' &&
+		  strstr(out, " b\n"));
+	KT_EXPECT(shell_exec_line("ls /kt-ls/nothing") == 1);
+	KT_EXPECT(shell_exec_line("ls -z /kt-ls") == 2);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char p[64];
+		ksnprintf(p, sizeof(p), "/kt-ls/%s", names[i]);
+		KT_EXPECT(vfs_unlink(p) == 0);
+	}
+	KT_EXPECT(vfs_unlink("/kt-ls/dangling") == 0 && vfs_unlink("/kt-ls.out") == 0);
+	KT_EXPECT(vfs_rmdir("/kt-ls") == 0);
 }
