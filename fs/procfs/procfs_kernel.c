@@ -1,13 +1,14 @@
 /*
  * The kernel's own /proc files (kernel builds only): meminfo, threads,
- * interrupts and uptime, generated from the allocators and the scheduler
- * at each open.
+ * interrupts, uptime and namecache, generated from the allocators, the
+ * scheduler and the VFS's name cache at each open.
  */
 #include <karst/init.h>
 #include <karst/kmem_kernel.h>
 #include <karst/sched.h>
 #include <karst/time.h>
 #include <procfs.h>
+#include <vfs.h>
 
 #define MEMINFO_EXTRA 4
 static struct {
@@ -72,6 +73,20 @@ static int uptime_show(struct seqbuf *sb, void *arg)
 	return sb->err;
 }
 
+/* The VFS name cache: one "name value" per line. */
+static int namecache_show(struct seqbuf *sb, void *arg)
+{
+	struct vfs_nc_stats st;
+	vfs_namecache_stats(&st);
+	seqbuf_printf(sb,
+		      "entries %lu\nlimit %lu\nhits %lu\nneg_hits %lu\nmisses %lu\n"
+		      "evictions %lu\nlowmem %lu\n",
+		      (unsigned long)st.entries, (unsigned long)st.limit, (unsigned long)st.hits,
+		      (unsigned long)st.neg_hits, (unsigned long)st.misses,
+		      (unsigned long)st.evictions, (unsigned long)st.lowmem);
+	return sb->err;
+}
+
 static int procfs_kernel_init(void)
 {
 	int e = procfs_register("meminfo", meminfo_show, NULL);
@@ -79,6 +94,8 @@ static int procfs_kernel_init(void)
 		e = procfs_register("threads", threads_show, NULL);
 	if (!e)
 		e = procfs_register("uptime", uptime_show, NULL);
+	if (!e)
+		e = procfs_register("namecache", namecache_show, NULL);
 	return e;
 }
 KARST_INIT(INIT_LATE, procfs_kernel_init);

@@ -492,6 +492,8 @@ const char *vfs_errname(int err);
 /* Lookup statistics (name cache hits/misses), for benchmarks and procfs. */
 struct vfs_nc_stats {
 	uint64_t hits, neg_hits, misses, entries, evictions;
+	uint64_t limit;	 /* entries allowed now (lower after a lowmem hint) */
+	uint64_t lowmem; /* lowmem hints taken */
 };
 void vfs_namecache_stats(struct vfs_nc_stats *st);
 /* Drop every cache entry (benchmarks measure uncached lookups with it). */

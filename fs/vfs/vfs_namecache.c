@@ -21,17 +21,30 @@
  * never disagrees with the filesystem.
  *
  * The cache is bounded (VFS_NC_MAX entries) and evicts least recently used.
+ * When memory is low (the reclaimers' lowmem hint, after the other caches
+ * could not give enough) the bound drops to half the entries held (not
+ * below VFS_NC_MIN); entering names then evicts down to it, at most
+ * VFS_NC_SHRINK_BATCH more per entry, so no one lookup pays for thousands
+ * of vnode reclaims. Each entry made without memory pressure raises the
+ * bound by one again, back to VFS_NC_MAX. A positive entry is often the
+ * only reference to its vnode, so shrinking frees vnodes and their
+ * filesystems' state too. (Evicting in lowmem itself could reclaim a
+ * vnode from a thread that holds locks its filesystem needs: the
+ * registry calls it with its own lock held.)
  * One spinlock (vfs_nc_lock) guards the hash, the LRU list, every v_ncsrc
  * list and the statistics; references are dropped only after it is
  * released, since dropping one may reclaim a vnode.
  */
 #include "vfs_impl.h"
 
+#include <karst/reclaim.h>
 #include <karst/time.h>
 #include <string.h>
 
-#define VFS_NC_HASH 4096
-#define VFS_NC_MAX  16384
+#define VFS_NC_HASH	    4096
+#define VFS_NC_MAX	    16384
+#define VFS_NC_MIN	    256
+#define VFS_NC_SHRINK_BATCH 64
 
 struct vfs_ncentry {
 	struct list_node hash; /* in its bucket */
@@ -49,6 +62,20 @@ static struct spinlock vfs_nc_lock;
 static struct list_node vfs_nc_hash[VFS_NC_HASH];
 static struct list_node vfs_nc_lru;
 static struct vfs_nc_stats vfs_nc_st;
+static uint64_t vfs_nc_limit; /* entries allowed now: VFS_NC_MIN..VFS_NC_MAX */
+static struct reclaimer vfs_nc_reclaimer;
+
+/* The lowmem hint: half the entries held, evicted by later entries. */
+static void nc_lowmem(void *arg)
+{
+	(void)arg;
+	spin_lock(&vfs_nc_lock);
+	uint64_t half = vfs_nc_st.entries / 2;
+	vfs_nc_limit = half > VFS_NC_MIN ? half : VFS_NC_MIN;
+	vfs_nc_st.limit = vfs_nc_limit;
+	vfs_nc_st.lowmem++;
+	spin_unlock(&vfs_nc_lock);
+}
 
 void vfs_nc_init(void)
 {
@@ -57,6 +84,11 @@ void vfs_nc_init(void)
 		list_init(&vfs_nc_hash[i]);
 	list_init(&vfs_nc_lru);
 	memset(&vfs_nc_st, 0, sizeof(vfs_nc_st));
+	vfs_nc_limit = vfs_nc_st.limit = VFS_NC_MAX;
+	if (!vfs_nc_reclaimer.lowmem) { /* once: init runs again in host tests */
+		vfs_nc_reclaimer = (struct reclaimer){.name = "vfs-namecache", .lowmem = nc_lowmem};
+		reclaim_register(&vfs_nc_reclaimer);
+	}
 }
 
 static uint32_t nc_hash(const struct vnode *dvp, const char *name, size_t len)
@@ -161,7 +193,17 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 	if (vp)
 		vnode_ref(vp);
 
+	bool pressure = reclaim_pressure(); /* a racy hint; not under the spinlock */
 	spin_lock(&vfs_nc_lock);
+	if (vfs_nc_limit < VFS_NC_MAX && !pressure)
+		vfs_nc_st.limit = ++vfs_nc_limit;
+	/* Down to a lowered bound, a batch per call (before the lookup below,
+	 * which may then no longer find what was evicted). */
+	for (unsigned batch = VFS_NC_SHRINK_BATCH;
+	     vfs_nc_st.entries > 0 && vfs_nc_st.entries >= vfs_nc_limit && batch > 0; batch--) {
+		nc_unlink(list_last(&vfs_nc_lru, struct vfs_ncentry, lru), &dead);
+		vfs_nc_st.evictions++;
+	}
 	struct vfs_ncentry *old = nc_find(dvp, name, len, ne->h);
 	if (old && old->expire != UINT64_MAX) {
 		/* A timed entry: the filesystem's new answer renews it (its
@@ -173,6 +215,7 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 		if (prev)
 			vnode_rele(prev);
 		kfree(ne);
+		nc_free_dead(&dead);
 		return;
 	}
 	if (old) {
@@ -181,11 +224,11 @@ void vfs_nc_enter(struct vnode *dvp, const char *name, struct vnode *vp)
 		if (vp)
 			vnode_rele(vp);
 		kfree(ne);
+		nc_free_dead(&dead);
 		return;
 	}
 	while (vfs_nc_st.entries >= VFS_NC_MAX) {
-		struct vfs_ncentry *victim = list_last(&vfs_nc_lru, struct vfs_ncentry, lru);
-		nc_unlink(victim, &dead);
+		nc_unlink(list_last(&vfs_nc_lru, struct vfs_ncentry, lru), &dead);
 		vfs_nc_st.evictions++;
 	}
 	list_add(&vfs_nc_hash[ne->h % VFS_NC_HASH], &ne->hash);

@@ -3,6 +3,7 @@
  * name cache staying right across them.
  */
 #include "vfs_test_util.h"
+#include <karst/reclaim.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,45 @@ START_TEST(test_namecache_invalidation)
 }
 END_TEST
 
+/* Low memory: the lowmem hint halves the cache's bound; later entries
+ * evict down to it a batch at a time, every name still resolves, and
+ * entries made without pressure raise the bound again. */
+START_TEST(test_namecache_lowmem)
+{
+	char path[64];
+	struct vfs_stat st;
+	struct vfs_nc_stats a, b;
+	ck_assert_int_eq(vfs_mkdir("/w", 0755), 0);
+	for (int i = 0; i < 1200; i++) {
+		snprintf(path, sizeof(path), "/w/f%d", i);
+		ck_assert_int_eq(vt_write_str(path, "x"), 0);
+		ck_assert_int_eq(vfs_stat(path, &st), 0);
+	}
+	vfs_namecache_stats(&a);
+	ck_assert_uint_ge(a.entries, 1200);
+	ck_assert_uint_eq(a.limit, 16384);
+	reclaim_lowmem();
+	vfs_namecache_stats(&b);
+	ck_assert_uint_eq(b.lowmem, a.lowmem + 1);
+	ck_assert_uint_eq(b.limit, a.entries / 2);
+	ck_assert_uint_eq(b.entries, a.entries); /* nothing evicted in the hint itself */
+	for (int i = 0; i < 20; i++) { /* negative entries: each may evict a batch */
+		snprintf(path, sizeof(path), "/w/none%d", i);
+		ck_assert_err(vfs_stat(path, &st), ENOENT);
+	}
+	vfs_namecache_stats(&b);
+	ck_assert_uint_le(b.entries, b.limit);
+	ck_assert_uint_le(b.limit, a.entries / 2 + 20);
+	ck_assert_uint_ge(b.evictions, a.evictions + a.entries / 2 - 20);
+	for (int i = 0; i < 1200; i++) {
+		snprintf(path, sizeof(path), "/w/f%d", i);
+		ck_assert_int_eq(vfs_stat(path, &st), 0);
+	}
+	vfs_namecache_stats(&a);
+	ck_assert_uint_gt(a.limit, b.limit); /* no pressure: the bound grows back */
+}
+END_TEST
+
 START_TEST(test_garbage_names)
 {
 	/* every byte but '/' and NUL is allowed in a name, and comes back as is */
@@ -298,6 +338,7 @@ TCase *tcase_names(void)
 	tcase_add_test(tc, test_mkdir_rmdir);
 	tcase_add_test(tc, test_rmdir_cwd);
 	tcase_add_test(tc, test_rename_files);
+	tcase_add_test(tc, test_namecache_lowmem);
 	tcase_add_test(tc, test_rename_dirs);
 	tcase_add_test(tc, test_links);
 	tcase_add_test(tc, test_symlinks);
