@@ -13,6 +13,14 @@
  * window off; pinned chunks survive eviction, an invalidated pinned chunk
  * stays readable until its last unpin, which removes its mapping; teardown
  * removes every mapping.
+ *
+ * The same server (FUSE_READ into out, then out2) checks the guest-memory
+ * window (dax_guest.c): data equal through rotated chunks whose reads
+ * wrap, with replies in at once and with replies that come late (a batch
+ * API with start/wait/done); no fill past the end of a file; the free
+ * chunks next in line are prepared while a reader waits, no more than
+ * 2 * DAX_READAHEAD of them, the next fill uses a prepared block and
+ * memory pressure gives them back first; no idle time, nothing prepared.
  */
 #include "dax.h"
 #include "virtiofs.h"
