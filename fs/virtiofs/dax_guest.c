@@ -81,6 +81,7 @@ struct guest_window {
 	bool *prepared;
 	uint32_t prep_c;
 	uint64_t prep_off;
+	bool closing; /* torn down: waits prepare nothing */
 };
 
 static struct guest_window *gw_of(struct dax_mgr *m)
@@ -96,6 +97,8 @@ static bool guest_prepare(struct guest_window *gw)
 {
 	struct dax_mgr *m = &gw->m;
 	uint32_t c = m->free;
+	if (gw->closing)
+		return false;
 	for (unsigned ahead = 0; c != DAX_NO_CHUNK && gw->prepared[c]; c = m->chunks[c].hnext)
 		if (++ahead >= GUEST_PREP_AHEAD)
 			return false;
@@ -336,6 +339,9 @@ void virtiofs_window_destroy(struct virtiofs_conn *conn)
 	reclaim_unregister(&gw->rc);
 	uint8_t **addr = m->chunk_addr;
 	uint32_t n = m->nchunks;
+	rwlock_wlock(&m->lock); /* dax_destroy waits for the fills in flight: */
+	gw->closing = true;	/* no preparing while it does */
+	rwlock_wunlock(&m->lock);
 	dax_destroy(m);
 	free_chunks(addr, n);
 	kfree(gw->prepared);
