@@ -120,6 +120,7 @@ static bool guest_prepare(struct guest_window *gw)
 	if (gw->prep_off >= m->chunk_size) {
 		gw->prepared[c] = true;
 		gw->prep_c = DAX_NO_CHUNK;
+		atomic_fetch_add(&m->st.prepared, 1);
 	}
 	return true;
 }

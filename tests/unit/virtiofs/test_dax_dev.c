@@ -428,6 +428,8 @@ START_TEST(test_guest_prepares_while_waiting)
 	uint32_t prepared = free_with_memory();
 	ck_assert_uint_gt(prepared, 0);
 	ck_assert_uint_le(prepared, 2 * DAX_READAHEAD);
+	ck_assert_uint_ge(atomic_load(&conn.dax->st.prepared),
+			  prepared - 1); /* one may be partial */
 	uint8_t *next = conn.dax->chunk_addr[conn.dax->free];
 	ck_assert_ptr_nonnull(next);
 	read_whole(3, 1 << 20); /* the next fill takes the head of the free list */
@@ -459,6 +461,7 @@ START_TEST(test_guest_no_idle_no_prepare)
 	for (int i = 1; i <= NFILE; i++)
 		read_whole(i, 1 << 20);
 	ck_assert_uint_eq(free_with_memory(), 0);
+	ck_assert_uint_eq(atomic_load(&conn.dax->st.prepared), 0);
 	guest_down();
 }
 END_TEST
