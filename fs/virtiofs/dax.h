@@ -111,6 +111,7 @@ struct dax_stats {
 	_Atomic uint64_t pinned_skips; /* victims passed over because pinned */
 	_Atomic uint64_t shrunk;       /* chunks given back to memory pressure */
 	_Atomic uint64_t readahead;    /* chunks mapped ahead of a sequential read */
+	_Atomic uint64_t prepared;     /* free chunks' memory touched while a fill was awaited */
 };
 
 struct dax_mgr {

@@ -30,6 +30,20 @@
  * (never a pinned one), and they are allocated again when next mapped.
  * chunk_addr[c] changes only under the manager's exclusive lock (map,
  * drop), so a reader holding the shared lock on a hit sees it stable.
+ *
+ * Free chunks are prepared while a reader would sleep. Guest memory is a
+ * shared memfd on the host: a page nobody touched yet costs host page
+ * faults, one in the daemon that writes it first (it allocates the page)
+ * and one in QEMU when the vCPU first reads it; on a virtualised host
+ * these faults, not the copies, are most of a cold read (x86_64 TCG,
+ * 64 MiB: ~15 us a page, ~10x a read into memory touched before). While
+ * map_wait would sleep for a fill, the vCPU has nothing else to do: it
+ * touches the memory of the free chunks next in line (allocating their
+ * blocks), GUEST_PREP_STEP pages at a time, polling the fill between
+ * steps (virtiofs_call_done), at most GUEST_PREP_AHEAD chunks ahead. The
+ * daemon then writes pages that exist and the copy out of them faults no
+ * more. It only fills idle time: a reader that never waits prepares
+ * nothing, and a connection that cannot poll (no ops->done) never does.
  */
 #include "dax.h"
 #include "virtiofs.h"
@@ -50,12 +64,66 @@
  * would alias in QEMU's soft TLB. */
 #define GUEST_SKEW (2 * PAGE_SIZE)
 
-/* The guest window's reclaimer (one per connection, inside its dax_mgr's
- * back end state: conn). */
+/* Pages touched between two polls of the fill waited for (64 KiB), and
+ * how many free chunks may be prepared ahead of the fills. */
+#define GUEST_PREP_STEP	 16
+#define GUEST_PREP_AHEAD (2 * DAX_READAHEAD)
+
+/* The guest window: its manager and reclaimer (one per connection; conn
+ * is the manager's back end state), and the preparation of free chunks:
+ * prepared[c] says chunk c's block exists and was touched whole (by a
+ * fill or by guest_prepare); prep_c, prep_off: the block being touched
+ * and how far. All under the manager's exclusive lock (every back-end
+ * call runs under it), as chunk_addr. */
 struct guest_window {
 	struct dax_mgr m;
 	struct reclaimer rc;
+	bool *prepared;
+	uint32_t prep_c;
+	uint64_t prep_off;
+	bool closing; /* torn down: waits prepare nothing */
 };
+
+static struct guest_window *gw_of(struct dax_mgr *m)
+{
+	return (struct guest_window *)m; /* m is its first member */
+}
+
+/* One step of preparing the free chunks next in line (the head of the
+ * free list is taken first): touch GUEST_PREP_STEP pages of the first
+ * one not prepared, allocating its block. False when there is nothing to
+ * do (GUEST_PREP_AHEAD prepared, no free chunk left, no memory). */
+static bool guest_prepare(struct guest_window *gw)
+{
+	struct dax_mgr *m = &gw->m;
+	uint32_t c = m->free;
+	if (gw->closing)
+		return false;
+	for (unsigned ahead = 0; c != DAX_NO_CHUNK && gw->prepared[c]; c = m->chunks[c].hnext)
+		if (++ahead >= GUEST_PREP_AHEAD)
+			return false;
+	if (c == DAX_NO_CHUNK)
+		return false;
+	if (c != gw->prep_c || !m->chunk_addr[c]) {
+		if (!m->chunk_addr[c] && !(m->chunk_addr[c] = kpage_alloc(CHUNK_PAGES)))
+			return false;
+		gw->prep_c = c;
+		gw->prep_off = 0;
+	}
+	/* A read is enough: the host allocates the page on QEMU's fault
+	 * and maps it for the vCPU's later copies out. */
+	const volatile uint8_t *p = m->chunk_addr[c];
+	for (unsigned i = 0; i < GUEST_PREP_STEP && gw->prep_off < m->chunk_size; i++) {
+		(void)p[gw->prep_off];
+		gw->prep_off += PAGE_SIZE;
+	}
+	if (gw->prep_off >= m->chunk_size) {
+		gw->prepared[c] = true;
+		gw->prep_c = DAX_NO_CHUNK;
+		atomic_fetch_add(&m->st.prepared, 1);
+	}
+	return true;
+}
 
 /* The FUSE_READs filling window bytes [moff, moff+len) with file bytes
  * from foff, at most max_read each, into calls[] (room for `room`);
@@ -68,6 +136,9 @@ static unsigned chunk_reads(struct virtiofs_conn *conn, uint64_t nodeid, struct 
 	uint32_t c = (uint32_t)(moff / m->chunk_size);
 	if (!m->chunk_addr[c] && !(m->chunk_addr[c] = kpage_alloc(CHUNK_PAGES)))
 		return 0;
+	gw_of(m)->prepared[c] = true; /* the fill touches it, whatever it was */
+	if (gw_of(m)->prep_c == c)
+		gw_of(m)->prep_c = DAX_NO_CHUNK;
 	uint8_t *base = m->chunk_addr[c];
 	uint64_t coff = moff % m->chunk_size;
 	unsigned k = 0;
@@ -144,7 +215,11 @@ static int guest_map_start(void *be, uint64_t nodeid, uint64_t fh, uint64_t fsiz
 
 static int guest_map_wait(void *be, void *fill, uint64_t *valid)
 {
+	struct virtiofs_conn *conn = be;
 	struct guest_fill *f = fill;
+	/* Idle until the replies are in: prepare the chunks next in line. */
+	while (!virtiofs_call_done(conn, f->p) && guest_prepare(gw_of(conn->dax)))
+		;
 	int e = virtiofs_call_wait(be, f->p);
 	*valid = e ? 0 : chunk_valid(f->calls, f->k);
 	kfree(f);
@@ -168,6 +243,9 @@ static bool guest_drop(void *be, uint32_t c)
 		return false;
 	kpage_free(addr[c], CHUNK_PAGES);
 	addr[c] = NULL;
+	gw_of(conn->dax)->prepared[c] = false;
+	if (gw_of(conn->dax)->prep_c == c)
+		gw_of(conn->dax)->prep_c = DAX_NO_CHUNK;
 	return true;
 }
 
@@ -246,10 +324,13 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 	struct guest_window *gw = kzalloc(sizeof(*gw));
 	struct dax_mgr *m = gw ? &gw->m : NULL;
 	uint8_t **addr = kzalloc(n * sizeof(*addr)); /* chunks come at their first map */
-	int e = gw && addr ? dax_init(m, NULL, (uint64_t)n * DAX_CHUNK_DEFAULT, DAX_CHUNK_DEFAULT,
-				      conn->map_alignment, DAX_POLICY_KARST, &guest_ops, conn)
-			   : -ENOMEM;
+	bool *prepared = kzalloc(n * sizeof(*prepared));
+	int e = gw && addr && prepared
+		    ? dax_init(m, NULL, (uint64_t)n * DAX_CHUNK_DEFAULT, DAX_CHUNK_DEFAULT,
+			       conn->map_alignment, DAX_POLICY_KARST, &guest_ops, conn)
+		    : -ENOMEM;
 	if (e) {
+		kfree(prepared);
 		kfree(addr);
 		kfree(gw);
 		printk("virtiofs '%s': no %lu MiB read window (%d): reading without\n", conn->tag,
@@ -258,6 +339,8 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 	}
 	m->chunk_addr = addr;
 	m->skew = GUEST_SKEW;
+	gw->prepared = prepared;
+	gw->prep_c = DAX_NO_CHUNK;
 	conn->dax_window_bytes = (uint64_t)n * DAX_CHUNK_DEFAULT;
 	conn->dax = m;
 	gw->rc = (struct reclaimer){
@@ -275,12 +358,16 @@ void virtiofs_window_destroy(struct virtiofs_conn *conn)
 	}
 	if (!m)
 		return;
-	struct guest_window *gw = (struct guest_window *)m; /* m is its first member */
+	struct guest_window *gw = gw_of(m);
 	reclaim_unregister(&gw->rc);
 	uint8_t **addr = m->chunk_addr;
 	uint32_t n = m->nchunks;
+	rwlock_wlock(&m->lock); /* dax_destroy waits for the fills in flight: */
+	gw->closing = true;	/* no preparing while it does */
+	rwlock_wunlock(&m->lock);
 	dax_destroy(m);
 	free_chunks(addr, n);
+	kfree(gw->prepared);
 	kfree(gw);
 	conn->dax = NULL;
 	conn->dax_window_bytes = 0;

@@ -466,6 +466,8 @@ long dax_read_sized(struct dax_mgr *m, uint64_t nodeid, uint64_t fh, uint64_t fs
 	rwlock_rlock(&m->lock);
 	while (done < len) {
 		uint64_t pos = off + done, fidx = pos / m->chunk_size, coff = pos % m->chunk_size;
+		if (fsize != DAX_SIZE_UNKNOWN && pos >= fsize)
+			break; /* at the end as the caller knows it: no fill past it */
 		size_t want = len - done;
 		if (want > m->chunk_size - coff)
 			want = (size_t)(m->chunk_size - coff);

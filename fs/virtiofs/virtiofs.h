@@ -73,6 +73,9 @@ struct virtiofs_conn_ops {
 	int (*start)(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,
 		     void **token);
 	int (*wait)(struct virtiofs_conn *conn, void *token);
+	/* Optional (with start and wait): true when every reply of token's
+	 * batch is in, so wait would not sleep. Never sleeps. */
+	bool (*done)(struct virtiofs_conn *conn, void *token);
 	/* Queue FUSE_BATCH_FORGET (or FORGET for one) on the high-priority
 	 * queue without waiting for the device. Thread context, may sleep
 	 * for queue space. A dead device drops it. */
@@ -173,6 +176,10 @@ struct virtiofs_pending;
 int virtiofs_call_start(struct virtiofs_conn *conn, struct fuse_call *const *c, unsigned n,
 			struct virtiofs_pending **p);
 int virtiofs_call_wait(struct virtiofs_conn *conn, struct virtiofs_pending *p);
+/* False while a started batch still has replies to come (ops->done);
+ * true when virtiofs_call_wait would not sleep, or when the connection
+ * cannot tell. Never sleeps. */
+bool virtiofs_call_done(struct virtiofs_conn *conn, struct virtiofs_pending *p);
 /* conn->ops->forget, counting what is given back. */
 void virtiofs_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n);
 

@@ -41,9 +41,10 @@ static void stats_print(struct virtiofs_conn *conn, int (*out)(void *, const cha
 		    (unsigned long)atomic_load(&m->st.evictions),
 		    (unsigned long)atomic_load(&m->st.fallbacks),
 		    (unsigned long)atomic_load(&m->st.map_errors));
-		out(arg, "window_readahead %lu\nwindow_shrunk %lu\n",
+		out(arg, "window_readahead %lu\nwindow_shrunk %lu\nwindow_prepared %lu\n",
 		    (unsigned long)atomic_load(&m->st.readahead),
-		    (unsigned long)atomic_load(&m->st.shrunk));
+		    (unsigned long)atomic_load(&m->st.shrunk),
+		    (unsigned long)atomic_load(&m->st.prepared));
 	}
 	out(arg, "%-14s %10s %8s %12s %12s\n", "op", "requests", "errors", "bytes_out", "bytes_in");
 	for (unsigned op = 0; op < VIRTIOFS_OPS; op++) {

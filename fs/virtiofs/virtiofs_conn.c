@@ -192,6 +192,11 @@ int virtiofs_call_wait(struct virtiofs_conn *conn, struct virtiofs_pending *p)
 	return e;
 }
 
+bool virtiofs_call_done(struct virtiofs_conn *conn, struct virtiofs_pending *p)
+{
+	return !p->token || !conn->ops->done || conn->ops->done(conn, p->token);
+}
+
 void virtiofs_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n)
 {
 	uint64_t sum = 0;

@@ -77,7 +77,8 @@ struct vfsd_req {
 	struct semaphore done;
 	struct fuse_call *c; /* NULL: a forget, freed on completion */
 	uint32_t used;
-	bool failed; /* detached by a reset */
+	bool failed;	       /* detached by a reset */
+	_Atomic bool complete; /* used and failed are set (vfsd_done polls it) */
 	uint32_t inlen;
 	struct fuse_in_header ih; /* device-readable from here: ih + args */
 };
@@ -94,6 +95,7 @@ static void vfsd_complete(struct vfsd_queue *q, struct vfsd_req *r, uint32_t len
 	}
 	r->used = len;
 	r->failed = failed;
+	atomic_store_explicit(&r->complete, true, memory_order_release);
 	sema_up(&r->done);
 }
 
@@ -285,6 +287,18 @@ static int vfsd_wait(struct virtiofs_conn *conn, void *token)
 	return err;
 }
 
+/* Every reply of the batch in (r->complete, set before its done is up:
+ * its wait will not sleep). Requests are freed only by wait. */
+static bool vfsd_done(struct virtiofs_conn *conn, void *token)
+{
+	(void)conn;
+	struct vfsd_batch *b = token;
+	for (unsigned i = 0; i < b->started; i++)
+		if (!atomic_load_explicit(&b->rs[i]->complete, memory_order_acquire))
+			return false;
+	return true;
+}
+
 static int vfsd_forget(struct virtiofs_conn *conn, const struct fuse_forget_one *f, unsigned n)
 {
 	struct vfsd *d = conn->dev;
@@ -329,6 +343,7 @@ static void vfsd_drain(struct virtiofs_conn *conn)
 static const struct virtiofs_conn_ops vfsd_ops = {.call = vfsd_call,
 						  .start = vfsd_start_many,
 						  .wait = vfsd_wait,
+						  .done = vfsd_done,
 						  .forget = vfsd_forget,
 						  .drain = vfsd_drain};
 

@@ -13,6 +13,14 @@
  * window off; pinned chunks survive eviction, an invalidated pinned chunk
  * stays readable until its last unpin, which removes its mapping; teardown
  * removes every mapping.
+ *
+ * The same server (FUSE_READ into out, then out2) checks the guest-memory
+ * window (dax_guest.c): data equal through rotated chunks whose reads
+ * wrap, with replies in at once and with replies that come late (a batch
+ * API with start/wait/done); no fill past the end of a file; the free
+ * chunks next in line are prepared while a reader waits, no more than
+ * 2 * DAX_READAHEAD of them, the next fill uses a prepared block and
+ * memory pressure gives them back first; no idle time, nothing prepared.
  */
 #include "dax.h"
 #include "virtiofs.h"
@@ -40,6 +48,8 @@ struct server {
 	uint64_t wlen;
 	int refuse; /* SETUPMAPPING answers this error when set */
 	int setups, removes, reads;
+	int async; /* guest window: polls before a batch's replies are in */
+	int polls;
 	uint8_t live[64]; /* chunk mapped on the "host" */
 };
 static struct server srv;
@@ -82,9 +92,17 @@ static int fake_call(struct virtiofs_conn *conn, struct fuse_call *c)
 		return 0;
 	}
 	case FUSE_READ: {
+		/* Into out, then out2 (a rotated chunk's read wraps). */
 		const struct fuse_read_in *ri = c->in[0];
-		ssize_t n = pread(file_fd[c->nodeid], c->out, ri->size, (off_t)ri->offset);
+		ck_assert_uint_eq(ri->size, c->out_len + c->out2_len);
+		ssize_t n = pread(file_fd[c->nodeid], c->out, c->out_len, (off_t)ri->offset);
 		ck_assert_int_ge(n, 0);
+		if (n == (ssize_t)c->out_len && c->out2_len) {
+			ssize_t n2 = pread(file_fd[c->nodeid], c->out2, c->out2_len,
+					   (off_t)(ri->offset + c->out_len));
+			ck_assert_int_ge(n2, 0);
+			n += n2;
+		}
 		c->out_got = (uint32_t)n;
 		srv.reads++;
 		return 0;
@@ -289,6 +307,165 @@ START_TEST(test_pins)
 }
 END_TEST
 
+/* The guest-memory window (dax_guest.c, no device window): chunks filled
+ * by FUSE_READ, rotated in their memory (reads that wrap use out2). With
+ * async set the fake connection has start/wait/done: a batch's replies
+ * come in after `async` polls of done (or at wait), so a reader waiting
+ * for a fill finds idle time, which the window spends preparing the
+ * memory of the free chunks next in line. */
+struct fake_batch {
+	struct fuse_call *const *c;
+	unsigned n;
+	int polls; /* done's left before the replies are in */
+	bool ran;
+	int err;
+};
+
+static void batch_run(struct virtiofs_conn *cn, struct fake_batch *b)
+{
+	for (unsigned i = 0; i < b->n && !b->ran; i++) {
+		int e = fake_call(cn, b->c[i]);
+		b->err = b->err ? b->err : e;
+	}
+	b->ran = true;
+}
+
+static int fake_start(struct virtiofs_conn *cn, struct fuse_call *const *c, unsigned n,
+		      void **token)
+{
+	(void)cn;
+	struct fake_batch *b = calloc(1, sizeof(*b));
+	ck_assert_ptr_nonnull(b);
+	*b = (struct fake_batch){.c = c, .n = n, .polls = srv.async};
+	*token = b;
+	return 0;
+}
+
+static bool fake_done(struct virtiofs_conn *cn, void *token)
+{
+	struct fake_batch *b = token;
+	srv.polls++;
+	if (--b->polls > 0)
+		return false;
+	batch_run(cn, b);
+	return true;
+}
+
+static int fake_wait(struct virtiofs_conn *cn, void *token)
+{
+	struct fake_batch *b = token;
+	batch_run(cn, b);
+	int e = b->err;
+	free(b);
+	return e;
+}
+
+static const struct virtiofs_conn_ops async_ops = {.call = fake_call,
+						   .start = fake_start,
+						   .wait = fake_wait,
+						   .done = fake_done,
+						   .forget = fake_forget};
+
+static void guest_up(uint32_t chunks, int async)
+{
+	memset(&srv, 0, sizeof(srv));
+	srv.async = async;
+	memset(&conn, 0, sizeof(conn));
+	strcpy(conn.tag, "daxguest");
+	conn.ops = async ? &async_ops : &fake_ops;
+	conn.max_read = 128 * 1024;
+	conn.map_alignment = 12;
+	ck_assert_int_eq(virtiofs_window_create(&conn, (uint64_t)chunks * CHUNK), 0);
+	ck_assert_ptr_null(conn.dax_dev);
+	ck_assert_ptr_nonnull(conn.dax);
+	ck_assert_uint_ne(conn.dax->skew, 0); /* rotated: reads wrap (out2) */
+}
+
+static void guest_down(void)
+{
+	virtiofs_window_destroy(&conn);
+	ck_assert_ptr_null(conn.dax);
+}
+
+/* Free chunks holding memory (a prepared block, or one left by a fill). */
+static uint32_t free_with_memory(void)
+{
+	uint32_t n = 0;
+	struct dax_mgr *m = conn.dax;
+	for (uint32_t c = m->free; c != DAX_NO_CHUNK; c = m->chunks[c].hnext)
+		n += m->chunk_addr[c] != NULL;
+	return n;
+}
+
+START_TEST(test_guest_data_equal)
+{
+	guest_up(8, _i ? 3 : 0);
+	for (int i = 1; i <= NFILE; i++)
+		read_whole(i, 65536);
+	/* One fill per chunk of each file (3 + 1 + 1 + 2); none past the end
+	 * of a file, even one that ends on a chunk boundary (file 2). */
+	ck_assert_uint_eq(atomic_load(&conn.dax->st.maps), 7);
+	int reads = srv.reads;
+	for (int i = 1; i <= NFILE; i++)
+		read_whole(i, 12345); /* hits, across chunks, at odd offsets */
+	ck_assert_int_eq(rd(3, 999, 10), 1);
+	ck_assert_int_eq(rd(4, 3 * MiB + 4096, 10), 1); /* the last byte */
+	ck_assert_int_eq(rd(2, 2 * MiB, 10), 0);	/* at the end: no fill past it */
+	ck_assert_int_eq(rd(2, 2 * MiB - 5, 10), 5);
+	ck_assert_int_eq(srv.reads, reads);
+	guest_down();
+}
+END_TEST
+
+START_TEST(test_guest_prepares_while_waiting)
+{
+	/* Replies that come late: the waits prepare the free chunks next in
+	 * line, at most 2 * DAX_READAHEAD of them, and the chunks filled
+	 * later use those blocks. */
+	guest_up(16, 1000);
+	read_whole(1, 1 << 20);
+	ck_assert_int_gt(srv.polls, 0);
+	uint32_t prepared = free_with_memory();
+	ck_assert_uint_gt(prepared, 0);
+	ck_assert_uint_le(prepared, 2 * DAX_READAHEAD);
+	ck_assert_uint_ge(atomic_load(&conn.dax->st.prepared),
+			  prepared - 1); /* one may be partial */
+	uint8_t *next = conn.dax->chunk_addr[conn.dax->free];
+	ck_assert_ptr_nonnull(next);
+	read_whole(3, 1 << 20); /* the next fill takes the head of the free list */
+	uint32_t c3 = DAX_NO_CHUNK;
+	for (uint32_t c = 0; c < conn.dax->nchunks; c++)
+		if (conn.dax->chunks[c].nodeid == 3)
+			c3 = c;
+	ck_assert_uint_ne(c3, DAX_NO_CHUNK);
+	ck_assert_ptr_eq(conn.dax->chunk_addr[c3], next);
+	for (int i = 1; i <= NFILE; i++)
+		read_whole(i, 77777);
+	/* Memory pressure gives the prepared blocks back first (nothing
+	 * cached is lost). */
+	uint32_t in_use = dax_in_use(conn.dax);
+	prepared = free_with_memory();
+	ck_assert_uint_eq(dax_shrink(conn.dax, conn.dax->nchunks, false), prepared);
+	ck_assert_uint_eq(free_with_memory(), 0);
+	ck_assert_uint_eq(dax_in_use(conn.dax), in_use);
+	read_whole(1, 1 << 20);
+	guest_down();
+}
+END_TEST
+
+START_TEST(test_guest_no_idle_no_prepare)
+{
+	/* Replies in at the first poll: no idle time, nothing prepared (a
+	 * free chunk holds memory only where a fill left it). */
+	guest_up(16, 1);
+	for (int i = 1; i <= NFILE; i++)
+		read_whole(i, 1 << 20);
+	ck_assert_uint_eq(free_with_memory(), 0);
+	ck_assert_uint_eq(atomic_load(&conn.dax->st.prepared), 0);
+	guest_down();
+}
+END_TEST
+
 static Suite *dax_dev_suite(void)
 {
 	Suite *s = suite_create("dax_dev");
@@ -299,6 +476,12 @@ static Suite *dax_dev_suite(void)
 	tcase_add_test(t, test_refused_falls_back);
 	tcase_add_test(t, test_pins);
 	suite_add_tcase(s, t);
+	TCase *g = tcase_create("guest window");
+	tcase_add_unchecked_fixture(g, setup_files, teardown_files);
+	tcase_add_loop_test(g, test_guest_data_equal, 0, 2); /* 1: replies come late */
+	tcase_add_test(g, test_guest_prepares_while_waiting);
+	tcase_add_test(g, test_guest_no_idle_no_prepare);
+	suite_add_tcase(s, g);
 	return s;
 }
 
