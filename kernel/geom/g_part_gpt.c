@@ -23,6 +23,7 @@
  */
 #include "g_internal.h"
 #include <errno.h>
+#include <karst/format.h>
 #include <karst/kmem.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,17 +70,6 @@ bool g_uuid_is_nil(const struct g_uuid *u)
 	return true;
 }
 
-static int g_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Text is big-endian throughout; the first three fields are stored
  * little-endian. */
 static const uint8_t g_uuid_order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -94,7 +84,7 @@ int g_uuid_parse(const char *s, struct g_uuid *u)
 				return -EINVAL;
 			continue;
 		}
-		int hi = g_hexval(s[i]), lo = s[i + 1] ? g_hexval(s[i + 1]) : -1;
+		int hi = khexval(s[i]), lo = s[i + 1] ? khexval(s[i + 1]) : -1;
 		if (hi < 0 || lo < 0 || n >= 16)
 			return -EINVAL;
 		text[n++] = (uint8_t)(hi << 4 | lo);

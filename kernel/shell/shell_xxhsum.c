@@ -160,8 +160,6 @@ static int cmd_xxhsum(int argc, char **argv)
 	}
 	if (i >= argc)
 		return xxhsum_usage(); /* no standard input in the kernel shell */
-	if (check)
-		return xxhsum_check(argc - i, argv + i, quiet);
 	if (algo == XXHSUM_3)
 		tag = true; /* Debian's 0.8.1 prints XXH3 in the BSD style only */
 
@@ -174,8 +172,8 @@ static int cmd_xxhsum(int argc, char **argv)
 		return 1;
 	}
 	st->algo = algo;
-	int status = 0;
-	for (; i < argc; i++) {
+	int status = check ? xxhsum_check(st, buf, argc - i, argv + i, quiet) : 0;
+	for (; !check && i < argc; i++) {
 		char hex[33];
 		int err = xxhsum_file(argv[i], st, buf, hex);
 		if (err) {

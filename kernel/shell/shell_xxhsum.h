@@ -38,7 +38,8 @@ void xxhsum_digest_hex(struct xxhsum_state *st, char out[33]);
 int xxhsum_file(const char *path, struct xxhsum_state *st, char *buf, char hex[33]);
 /* xxhsum -c: check the "HEX  NAME" and "ALGO (NAME) = HEX" lines of each
  * sum file as Debian's xxhsum 0.8.1 does (same messages and status; -q
- * leaves out the OK lines). Returns the command's status. */
-int xxhsum_check(int nfiles, char **files, bool quiet);
+ * leaves out the OK lines), hashing with st and buf (as xxhsum_file).
+ * Returns the command's status. */
+int xxhsum_check(struct xxhsum_state *st, char *buf, int nfiles, char **files, bool quiet);
 
 #endif

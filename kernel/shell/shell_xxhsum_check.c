@@ -21,6 +21,7 @@
  * the VFS in pieces, so it may list any number of files. Sleeps.
  */
 #include <errno.h>
+#include <karst/format.h>
 #include <karst/kmem.h>
 #include <karst/param.h>
 #include <karst/printk.h>
@@ -34,7 +35,7 @@
 #define XXHCHK_CHUNK 4096
 
 struct xxhchk {
-	struct xxhsum_state st;
+	struct xxhsum_state *st;
 	char *buf; /* XXHSUM_BUF, for the listed files */
 	char chunk[XXHCHK_CHUNK];
 	char line[XXHCHK_LINE];
@@ -68,23 +69,12 @@ static const char *xxhchk_strerror(int err)
 	}
 }
 
-static int xxhchk_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Lower-case copy of exactly n hex digits at s (and nothing after them
  * when whole), or false. */
 static bool xxhchk_hex(const char *s, size_t n, bool whole, char out[33])
 {
 	for (size_t i = 0; i < n; i++) {
-		int v = xxhchk_hexval(s[i]);
+		int v = khexval(s[i]);
 		if (v < 0)
 			return false;
 		out[i] = "0123456789abcdef"[v];
@@ -115,7 +105,7 @@ static bool xxhchk_parse(char *line, enum xxhsum_algo *algo, char hex[33], char 
 		return true;
 	}
 	size_t h = 0;
-	while (xxhchk_hexval(line[h]) >= 0)
+	while (khexval(line[h]) >= 0)
 		h++;
 	if ((h != 8 && h != 16 && h != 32) || line[h] != ' ' || line[h + 1] == 0)
 		return false;
@@ -135,8 +125,8 @@ static void xxhchk_line(struct xxhchk *c)
 		return;
 	}
 	c->checked++;
-	c->st.algo = algo;
-	int err = xxhsum_file(name, &c->st, c->buf, got);
+	c->st->algo = algo;
+	int err = xxhsum_file(name, c->st, c->buf, got);
 	if (err) {
 		c->unreadable++;
 		shell_printf("%s:%lu: Could not open or read '%s': %s.\n", c->sumfile, c->lineno,
@@ -214,22 +204,17 @@ static int xxhchk_file(struct xxhchk *c, const char *sumfile)
 	return c->unreadable || c->mismatched ? 1 : 0;
 }
 
-int xxhsum_check(int nfiles, char **files, bool quiet)
+int xxhsum_check(struct xxhsum_state *st, char *buf, int nfiles, char **files, bool quiet)
 {
 	struct xxhchk *c = kmalloc(sizeof(*c));
-	char *buf = kmalloc(XXHSUM_BUF);
-	if (!c || !buf) {
-		kfree(c);
-		kfree(buf);
+	if (!c) {
 		printk("xxhsum: out of memory\n");
 		return 1;
 	}
-	c->buf = buf;
-	c->quiet = quiet;
+	*c = (struct xxhchk){.st = st, .buf = buf, .quiet = quiet};
 	int status = 0;
 	for (int i = 0; i < nfiles; i++)
 		status |= xxhchk_file(c, files[i]);
-	kfree(buf);
 	kfree(c);
 	return status;
 }
