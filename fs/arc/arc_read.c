@@ -19,6 +19,10 @@
  *                 the header joins MRU (a new block) or MFU (a ghost hit)
  *                 and the waiters are woken.
  *
+ * With ARC_READ_NOWAIT only the miss goes on: a cached block or one being
+ * filled is -EEXIST, so a fill may claim further blocks from inside itself
+ * (cowfs's prefetch runs) without ever waiting for another fill.
+ *
  * A failed fill takes the header out of the table, marks it ARC_BF_ERROR
  * with the errno and wakes the waiters, who return the same error; the
  * last one to let go of the header frees it.
@@ -240,6 +244,11 @@ int arc_read(struct arc *a, const struct arc_key *key, size_t lsize, unsigned fl
 	for (;;) {
 		mutex_lock(&s->lock);
 		struct arc_buf *b = arc_hash_find(a, h, key);
+		if ((flags & ARC_READ_NOWAIT) && b &&
+		    ((b->flags & ARC_BF_IO) || arc_state_cached(b->state))) {
+			mutex_unlock(&s->lock);
+			return -EEXIST;
+		}
 		if (b && (b->flags & ARC_BF_IO)) {
 			bool free_it = false;
 			int err = arc_wait_fill(a, s, b, h, lsize, &free_it);
