@@ -189,9 +189,10 @@ struct cowfs_pool_info {
 	uint64_t space_errors;
 	uint64_t mcache_hits, mcache_misses; /* decoded indirect blocks */
 	/* sequential prefetch: blocks queued, dropped (queue full), read by
-	 * the workers, in how many runs (cowfs_bio_prefetch_run), and runs
-	 * that failed (left to the demand read) */
-	uint64_t prefetch_queued, prefetch_dropped, prefetch_reads, prefetch_runs, prefetch_failed;
+	 * the workers, in how many runs (cowfs_bio_prefetch_run) and device
+	 * requests, and runs that failed (left to the demand read) */
+	uint64_t prefetch_queued, prefetch_dropped, prefetch_reads, prefetch_runs, prefetch_ios;
+	uint64_t prefetch_failed;
 };
 void cowfs_pool_info(struct cowfs_pool *p, struct cowfs_pool_info *pi);
 

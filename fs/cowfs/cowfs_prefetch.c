@@ -15,9 +15,9 @@
  * lock held.
  *
  * Workers. A prefetch is a block pointer, taken under the pool lock from
- * the committed tree, and cowfs_bio_prefetch() of it (an arc_read() with
- * ARC_READ_PREFETCH and cowfs_bio's fill in its quiet mode), run with no
- * cowfs lock held: a demand
+ * the committed tree, and cowfs_bio_prefetch_run() of it (arc_read()s with
+ * ARC_READ_PREFETCH, verified, quiet), run with no cowfs lock held: a
+ * demand
  * reader of the same block waits for that one fill in the ARC (an iohit)
  * or finds it cached. COWFS_PF_THREADS threads (started with the first
  * prefetch) keep that many device reads in flight. A worker takes the
@@ -61,7 +61,7 @@ struct cowfs_pf {
 	struct thread *thr[COWFS_PF_THREADS];
 	unsigned nthr;
 	/* counters (pf->lock) */
-	uint64_t queued, dropped, reads, runs, failed;
+	uint64_t queued, dropped, reads, runs, ios, failed;
 };
 
 int cowfs_prefetch_init(struct cowfs_pool *p, unsigned max)
@@ -117,10 +117,12 @@ static void pf_worker(void *arg)
 		} while (n < COWFS_RUN_MAX && pf->count &&
 			 cowfs_bio_run_next(&run[n - 1], &pf->q[pf->head]));
 		mutex_unlock(&pf->lock);
-		int err = cowfs_bio_prefetch_run(p, run, n);
+		unsigned ios = 0;
+		int err = cowfs_bio_prefetch_run(p, run, n, &ios);
 		mutex_lock(&pf->lock);
 		pf->reads += n;
 		pf->runs++;
+		pf->ios += ios;
 		if (err)
 			pf->failed++;
 	}
@@ -200,6 +202,7 @@ void cowfs_prefetch_stats(struct cowfs_pool *p, struct cowfs_pool_info *pi)
 	pi->prefetch_dropped = pf->dropped;
 	pi->prefetch_reads = pf->reads;
 	pi->prefetch_runs = pf->runs;
+	pi->prefetch_ios = pf->ios;
 	pi->prefetch_failed = pf->failed;
 	mutex_unlock(&pf->lock);
 }
