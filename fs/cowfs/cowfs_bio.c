@@ -167,7 +167,8 @@ int cowfs_bio_prefetch(struct cowfs_pool *p, const struct cowfs_bp *bp)
  * request instead of eight, with no copy. Every block is verified against
  * its own checksum and each fill returns its own block's verdict, so a bad
  * block fails alone; as cowfs_bio_prefetch, quietly (the demand read redoes
- * a failed one).
+ * a failed one). The fills nest COWFS_RUN_MAX deep: about 400 bytes of a
+ * worker's stack per level (x86_64 release).
  */
 struct run_ctx {
 	struct cowfs_pool *p;
@@ -243,6 +244,8 @@ int cowfs_bio_prefetch_run(struct cowfs_pool *p, const struct cowfs_bp *bp, unsi
 		(*ios)++;
 		return cowfs_bio_prefetch(p, bp);
 	}
+	if (!bp->dva[0])
+		return -EIO;
 	for (unsigned i = 1; i < n; i++)
 		KASSERT(cowfs_bio_run_next(&bp[i - 1], &bp[i]));
 	struct run_ctx rc = {.p = p, .bp = bp, .n = n};
