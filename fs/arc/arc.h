@@ -131,6 +131,10 @@ size_t arc_buf_size(const struct arc_buf *b);
  */
 int arc_buf_share(struct arc *a, struct arc_buf *b);
 void arc_buf_unshare(struct arc *a, struct arc_buf *b);
+/* n mappings at once (one lock round instead of n): cowfs takes the shares
+ * of a block's pages together and hands them out page by page. */
+int arc_buf_share_n(struct arc *a, struct arc_buf *b, unsigned n);
+void arc_buf_unshare_n(struct arc *a, struct arc_buf *b, unsigned n);
 bool arc_buf_accessed(struct arc *a, const struct arc_key *key);
 void arc_buf_hashkey(const struct arc_buf *b, struct arc_key *key);
 

@@ -297,7 +297,7 @@ void arc_buf_hashkey(const struct arc_buf *b, struct arc_key *key)
 	*key = b->key;
 }
 
-int arc_buf_share(struct arc *a, struct arc_buf *b)
+int arc_buf_share_n(struct arc *a, struct arc_buf *b, unsigned n)
 {
 	uint64_t h = arc_key_hash(&b->key);
 	struct arc_stripe *s = arc_stripe_of(a, h);
@@ -307,18 +307,30 @@ int arc_buf_share(struct arc *a, struct arc_buf *b)
 	if (((uintptr_t)b->data & PAGE_MASK) || (b->lsize & PAGE_MASK))
 		err = -EINVAL;
 	else
-		b->shares++;
+		b->shares += n;
 	mutex_unlock(&s->lock);
 	return err;
 }
 
+int arc_buf_share(struct arc *a, struct arc_buf *b)
+{
+	return arc_buf_share_n(a, b, 1);
+}
+
 void arc_buf_unshare(struct arc *a, struct arc_buf *b)
 {
+	arc_buf_unshare_n(a, b, 1);
+}
+
+void arc_buf_unshare_n(struct arc *a, struct arc_buf *b, unsigned n)
+{
+	if (!n)
+		return;
 	uint64_t h = arc_key_hash(&b->key);
 	struct arc_stripe *s = arc_stripe_of(a, h);
 	mutex_lock(&s->lock);
-	KASSERT_MSG(b->shares > 0, "arc: unshare of a buffer that is not shared");
-	b->shares--;
+	KASSERT_MSG(b->shares >= n, "arc: unshare of a buffer that is not shared");
+	b->shares -= n;
 	if (b->shares == 0 && b->refs == 0) {
 		/* arc_unhold's idle path, without a hold to drop */
 		b->refs = 1;

@@ -90,6 +90,37 @@ START_TEST(test_shared_buffer_never_evicted)
 }
 END_TEST
 
+/* arc_buf_share_n / arc_buf_unshare_n: n mappings in one go are n
+ * mappings (cowfs's lend cursor takes a block's pages' shares at once):
+ * the buffer stays until the last of them is given back, however they are
+ * given back. */
+START_TEST(test_share_n_counts_n)
+{
+	struct arc *a = mk_arc(8, 4);
+	struct arc_buf *b = get(a, 7);
+	ck_assert_int_eq(arc_buf_share_n(a, b, 32), 0);
+	arc_buf_release(a, b);
+	void *data = arc_buf_data(b);
+	arc_buf_unshare(a, b); /* one lent page given back */
+	arc_buf_unshare_n(a, b, 0);
+	for (uint64_t i = 100; i < 400; i++)
+		touch(a, i, &F);
+	ck_assert_int_eq(st_of(a, 7), ARC_STATE_MRU);
+	ck_assert_ptr_eq(arc_buf_data(b), data);
+	arc_buf_unshare_n(a, b, 30); /* the cursor's reserve */
+	for (uint64_t i = 400; i < 700; i++)
+		touch(a, i, &F);
+	ck_assert_int_eq(st_of(a, 7), ARC_STATE_MRU); /* the last page still lent */
+	verify_ok(a, false);
+	arc_buf_unshare(a, b);
+	for (uint64_t i = 700; i < 800; i++)
+		touch(a, i, &F);
+	ck_assert_int_ne(st_of(a, 7), ARC_STATE_MRU);
+	verify_ok(a, true);
+	arc_destroy(a);
+}
+END_TEST
+
 START_TEST(test_share_needs_page_alignment)
 {
 	struct arc *a = mk_arc(8, 1);
@@ -469,6 +500,7 @@ int main(void)
 	tcase_add_test(tc, test_held_buffer_never_evicted);
 	tcase_add_test(tc, test_nowait_claims_only_misses);
 	tcase_add_test(tc, test_shared_buffer_never_evicted);
+	tcase_add_test(tc, test_share_n_counts_n);
 	tcase_add_test(tc, test_share_needs_page_alignment);
 	tcase_add_test(tc, test_everything_pinned_goes_over_c);
 	tcase_add_test(tc, test_accessed_promotes_mapped_buffer);
