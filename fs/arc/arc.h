@@ -94,6 +94,11 @@ typedef int (*arc_fill_fn)(void *arg, const struct arc_key *key, void *dst, size
 
 /* arc_read() flags */
 #define ARC_READ_PREFETCH 0x1 /* count as a prefetch, not a demand read */
+/* Fill a missing block, nothing else: a block that is cached or being
+ * filled returns -EEXIST at once, without a hold and without waiting (a
+ * fill that claims further blocks from inside itself must never wait for
+ * another's fill). */
+#define ARC_READ_NOWAIT 0x2
 
 /* Create and destroy an ARC. arc_destroy() requires that no buffer is held
  * or shared and unregisters the reclaimer if it was registered. */
@@ -104,7 +109,8 @@ void arc_destroy(struct arc *a);
  * Find the block named by key (lsize bytes) and hold it, filling it through
  * fill(arg, ...) on a miss. On success *out is held until arc_buf_release().
  * Errors: -EINVAL (lsize is 0 or differs from the cached block's), -ENOMEM,
- * -EIO (a compressed block does not decompress), or the fill's error.
+ * -EIO (a compressed block does not decompress), -EEXIST (ARC_READ_NOWAIT
+ * and the block is there or on its way), or the fill's error.
  * May sleep.
  */
 int arc_read(struct arc *a, const struct arc_key *key, size_t lsize, unsigned flags,
@@ -125,6 +131,10 @@ size_t arc_buf_size(const struct arc_buf *b);
  */
 int arc_buf_share(struct arc *a, struct arc_buf *b);
 void arc_buf_unshare(struct arc *a, struct arc_buf *b);
+/* n mappings at once (one lock round instead of n): cowfs takes the shares
+ * of a block's pages together and hands them out page by page. */
+int arc_buf_share_n(struct arc *a, struct arc_buf *b, unsigned n);
+void arc_buf_unshare_n(struct arc *a, struct arc_buf *b, unsigned n);
 bool arc_buf_accessed(struct arc *a, const struct arc_key *key);
 void arc_buf_hashkey(const struct arc_buf *b, struct arc_key *key);
 

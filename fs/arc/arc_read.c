@@ -19,6 +19,10 @@
  *                 the header joins MRU (a new block) or MFU (a ghost hit)
  *                 and the waiters are woken.
  *
+ * With ARC_READ_NOWAIT only the miss goes on: a cached block or one being
+ * filled is -EEXIST, so a fill may claim further blocks from inside itself
+ * (cowfs's prefetch runs) without ever waiting for another fill.
+ *
  * A failed fill takes the header out of the table, marks it ARC_BF_ERROR
  * with the errno and wakes the waiters, who return the same error; the
  * last one to let go of the header frees it.
@@ -240,6 +244,11 @@ int arc_read(struct arc *a, const struct arc_key *key, size_t lsize, unsigned fl
 	for (;;) {
 		mutex_lock(&s->lock);
 		struct arc_buf *b = arc_hash_find(a, h, key);
+		if ((flags & ARC_READ_NOWAIT) && b &&
+		    ((b->flags & ARC_BF_IO) || arc_state_cached(b->state))) {
+			mutex_unlock(&s->lock);
+			return -EEXIST;
+		}
 		if (b && (b->flags & ARC_BF_IO)) {
 			bool free_it = false;
 			int err = arc_wait_fill(a, s, b, h, lsize, &free_it);
@@ -288,7 +297,7 @@ void arc_buf_hashkey(const struct arc_buf *b, struct arc_key *key)
 	*key = b->key;
 }
 
-int arc_buf_share(struct arc *a, struct arc_buf *b)
+int arc_buf_share_n(struct arc *a, struct arc_buf *b, unsigned n)
 {
 	uint64_t h = arc_key_hash(&b->key);
 	struct arc_stripe *s = arc_stripe_of(a, h);
@@ -298,18 +307,30 @@ int arc_buf_share(struct arc *a, struct arc_buf *b)
 	if (((uintptr_t)b->data & PAGE_MASK) || (b->lsize & PAGE_MASK))
 		err = -EINVAL;
 	else
-		b->shares++;
+		b->shares += n;
 	mutex_unlock(&s->lock);
 	return err;
 }
 
+int arc_buf_share(struct arc *a, struct arc_buf *b)
+{
+	return arc_buf_share_n(a, b, 1);
+}
+
 void arc_buf_unshare(struct arc *a, struct arc_buf *b)
 {
+	arc_buf_unshare_n(a, b, 1);
+}
+
+void arc_buf_unshare_n(struct arc *a, struct arc_buf *b, unsigned n)
+{
+	if (!n)
+		return;
 	uint64_t h = arc_key_hash(&b->key);
 	struct arc_stripe *s = arc_stripe_of(a, h);
 	mutex_lock(&s->lock);
-	KASSERT_MSG(b->shares > 0, "arc: unshare of a buffer that is not shared");
-	b->shares--;
+	KASSERT_MSG(b->shares >= n, "arc: unshare of a buffer that is not shared");
+	b->shares -= n;
 	if (b->shares == 0 && b->refs == 0) {
 		/* arc_unhold's idle path, without a hold to drop */
 		b->refs = 1;

@@ -88,8 +88,10 @@ struct cowfs_open_opts {
 	 * must then be safe to call from several threads at once. */
 	unsigned prefetch;
 };
-/* What mounts use: 8 records, 1 MiB at the default record size. */
-#define COWFS_PF_DEFAULT 8
+/* What mounts use: 32 records, 4 MiB at the default record size, queued
+ * 16 at a time: two runs of 8 (1 MiB), one for each worker
+ * (cowfs_prefetch.c). */
+#define COWFS_PF_DEFAULT 32
 /* Open the pool on dev: labels, newest verifying uberblock, space map.
  * -EINVAL/-EIO/-ENOENT with a one-line reason in why. */
 int cowfs_open(struct cowfs_dev *dev, const struct cowfs_open_opts *o, struct cowfs_pool **out,
@@ -187,8 +189,10 @@ struct cowfs_pool_info {
 	uint64_t space_errors;
 	uint64_t mcache_hits, mcache_misses; /* decoded indirect blocks */
 	/* sequential prefetch: blocks queued, dropped (queue full), read by
-	 * the workers, and of those failed (left to the demand read) */
-	uint64_t prefetch_queued, prefetch_dropped, prefetch_reads, prefetch_failed;
+	 * the workers, in how many runs (cowfs_bio_prefetch_run) and device
+	 * requests, and runs that failed (left to the demand read) */
+	uint64_t prefetch_queued, prefetch_dropped, prefetch_reads, prefetch_runs, prefetch_ios;
+	uint64_t prefetch_failed;
 };
 void cowfs_pool_info(struct cowfs_pool *p, struct cowfs_pool_info *pi);
 

@@ -52,12 +52,14 @@ static void one(void *arg, struct cowfs_mount *cm)
 		  (unsigned long long)pi.io_errors, (unsigned long long)pi.space_errors, "");
 	line(arg, buf);
 	if (pi.prefetch_queued) {
-		ksnprintf(buf, sizeof(buf),
-			  "  prefetch: queued %llu  read %llu  failed %llu  dropped %llu\n",
-			  (unsigned long long)pi.prefetch_queued,
-			  (unsigned long long)pi.prefetch_reads,
-			  (unsigned long long)pi.prefetch_failed,
-			  (unsigned long long)pi.prefetch_dropped);
+		ksnprintf(
+		    buf, sizeof(buf),
+		    "  prefetch: queued %llu  read %llu in %llu runs, %llu requests  failed %llu  "
+		    "dropped %llu\n",
+		    (unsigned long long)pi.prefetch_queued, (unsigned long long)pi.prefetch_reads,
+		    (unsigned long long)pi.prefetch_runs, (unsigned long long)pi.prefetch_ios,
+		    (unsigned long long)pi.prefetch_failed,
+		    (unsigned long long)pi.prefetch_dropped);
 		line(arg, buf);
 	}
 	if (cm->scrub) {

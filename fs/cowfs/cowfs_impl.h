@@ -155,6 +155,18 @@ void cowfs_blk_release(struct cowfs_pool *p, struct cowfs_blk *blk);
  * no cowfs lock held): copy 0 only, verified, and quiet: a failure is only
  * returned (the ARC forgets the fill; the demand read redoes it). */
 int cowfs_bio_prefetch(struct cowfs_pool *p, const struct cowfs_bp *bp);
+/* Up to this many blocks are prefetched as one run (cowfs_bio_prefetch_run) */
+#define COWFS_RUN_MAX 8
+/* Whether b follows a on the device so that both can be read as one run:
+ * both uncompressed, b's copy 0 right after a's. */
+bool cowfs_bio_run_next(const struct cowfs_bp *a, const struct cowfs_bp *b);
+/* cowfs_bio_prefetch of n blocks (1..COWFS_RUN_MAX), each following the one
+ * before (cowfs_bio_run_next), read with as few device requests as their
+ * ARC buffers allow (one when they are adjacent in memory; *ios counts
+ * them). Blocks already cached or being read are skipped. 0, or the first
+ * error of a block. */
+int cowfs_bio_prefetch_run(struct cowfs_pool *p, const struct cowfs_bp *bp, unsigned n,
+			   unsigned *ios);
 /* Read and verify both copies raw (check); 0, or -EIO with which failed. */
 int cowfs_bio_read_raw(struct cowfs_pool *p, const struct cowfs_bp *bp, int copy, void *buf);
 /* Write a block: compress (when comp), checksum, allocate copies, queue

@@ -43,11 +43,25 @@ void cowfs_pc_stats_get(struct cowfs_pc_stats *st)
 	st->accessed = CPC_GET(accessed);
 }
 
+/* Let go of the cursor's block: its hold and the shares not handed out. */
+static void cursor_drop(struct cowfs_pcfile *f)
+{
+	if (!f->cur_ab)
+		return;
+	arc_buf_unshare_n(f->pool->arc, f->cur_ab, f->cur_reserve);
+	arc_buf_release(f->pool->arc, f->cur_ab);
+	f->cur_ab = NULL;
+	f->cur_reserve = 0;
+}
+
 /*
  * Lend page `index` when it lies wholly inside an uncompressed committed
  * block of the file (see cowfs_pc.h). The ARC buffer is held for the
- * decision and shared for the lend; the hold is dropped at once, the share
- * pins the buffer until unlend. Pool lock held inside.
+ * decision and shared for the lend; the hold moves to the cursor, the share
+ * pins the buffer until unlend. The block's later pages (those inside the
+ * file) are shared in the same lock round of the ARC and kept by the
+ * cursor for lend_cursor (an ARC lock round per page cost a cold read
+ * under TCG 2-3 us a page). Pool lock held inside.
  */
 static int lend_locked(struct cowfs_pcfile *f, struct cowfs_obj *o, uint64_t index,
 		       struct pc_lent *lent)
@@ -79,17 +93,21 @@ static int lend_locked(struct cowfs_pcfile *f, struct cowfs_obj *o, uint64_t ind
 	if (err)
 		return err;
 	int r = PC_NO_LEND;
+	/* The shares of this page and of the block's pages after it, taken
+	 * at once: the cursor hands them out (cur_reserve). */
+	uint64_t inblk = MIN((uint64_t)(bs - boff), o->dn.size - off);
+	unsigned n = (unsigned)(inblk >> PAGE_SHIFT);
 	/* No ARC buffer: a dirty block of the open group (or a hole). */
-	if (blk.ab && !blk.hole && arc_buf_share(p->arc, blk.ab) == 0) {
+	if (blk.ab && !blk.hole && arc_buf_share_n(p->arc, blk.ab, n) == 0) {
 		lent->pa = virt_to_phys(blk.data + boff);
 		lent->cookie = blk.ab;
 		lent->flags = 0; /* read-only, evictable */
 		CPC_ADD(lends);
 		r = 0;
 		/* The hold moves to the cursor. */
-		if (f->cur_ab)
-			arc_buf_release(p->arc, f->cur_ab);
+		cursor_drop(f);
 		f->cur_ab = blk.ab;
+		f->cur_reserve = n - 1;
 		f->cur_blkid = blkid;
 		f->cur_bs = bs;
 		f->cur_size = o->dn.size;
@@ -111,7 +129,11 @@ static int lend_cursor(struct cowfs_pcfile *f, uint64_t gen, uint64_t index, str
 	if (off / f->cur_bs != f->cur_blkid || off + PAGE_SIZE > f->cur_size)
 		return PC_NO_LEND;
 	uint32_t boff = (uint32_t)(off % f->cur_bs);
-	if (boff + PAGE_SIZE > f->cur_bs || arc_buf_share(f->pool->arc, f->cur_ab))
+	if (boff + PAGE_SIZE > f->cur_bs)
+		return PC_NO_LEND;
+	if (f->cur_reserve)
+		f->cur_reserve--;
+	else if (arc_buf_share(f->pool->arc, f->cur_ab))
 		return PC_NO_LEND;
 	lent->pa = virt_to_phys((const uint8_t *)arc_buf_data(f->cur_ab) + boff);
 	lent->cookie = f->cur_ab;
@@ -271,8 +293,7 @@ int cowfs_pc_close(struct cowfs_pcfile *f)
 		printk("cowfs: object %llu closed with pages that could not be written (%d)\n",
 		       (unsigned long long)f->obj, err);
 	pc_object_destroy(&f->pc);
-	if (f->cur_ab)
-		arc_buf_release(f->pool->arc, f->cur_ab);
+	cursor_drop(f);
 	kfree(f);
 	return err;
 }

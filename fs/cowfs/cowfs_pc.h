@@ -81,9 +81,12 @@ struct cowfs_pcfile {
 	 * last page was lent from, held, so the next pages of that block are
 	 * lent without walking the tree again. Valid while gen is what it
 	 * was when it was taken: every write, truncate and writeback bumps
-	 * gen. It pins at most one block per open file. */
+	 * gen. It pins at most one block per open file. cur_reserve: shares
+	 * of cur_ab taken for its later pages and not lent yet (given back
+	 * when the cursor moves or the file is closed). */
 	_Atomic uint64_t gen;
 	struct arc_buf *cur_ab;
+	unsigned cur_reserve;
 	uint64_t cur_gen, cur_blkid, cur_size;
 	uint32_t cur_bs;
 };

@@ -8,18 +8,26 @@
  * Streams. Each in-core object remembers the block its reader is expected
  * to want next (o->pf_next). A demand read of that block (cowfs_pc's lend,
  * cowfs_obj_read) is a sequential hit: the window grows (2, 4, then up to
- * p->pf->max records) and the blocks from the end of what was already
- * queued up to blkid + window are queued. Any other block resets the
- * window (random reads prefetch nothing). Pool lock held.
+ * p->pf->max records) and, once less than half of it is left queued ahead
+ * of the reader, the blocks from the end of what was already queued up to
+ * blkid + window are queued (in batches, so that they make runs). Any
+ * other block resets the window (random reads prefetch nothing). Pool
+ * lock held.
  *
  * Workers. A prefetch is a block pointer, taken under the pool lock from
- * the committed tree, and cowfs_bio_prefetch() of it (an arc_read() with
- * ARC_READ_PREFETCH and cowfs_bio's fill in its quiet mode), run with no
- * cowfs lock held: a demand
+ * the committed tree, and cowfs_bio_prefetch_run() of it (arc_read()s with
+ * ARC_READ_PREFETCH, verified, quiet), run with no cowfs lock held: a
+ * demand
  * reader of the same block waits for that one fill in the ARC (an iohit)
  * or finds it cached. COWFS_PF_THREADS threads (started with the first
- * prefetch) keep that many device reads in flight. The queue is bounded;
- * what does not fit is dropped (the reader reads it on demand).
+ * prefetch) keep that many device reads in flight. A worker takes the
+ * head of the queue with the blocks queued behind it that follow it on
+ * the device (up to COWFS_RUN_MAX) and reads them as one run
+ * (cowfs_bio_prefetch_run: one device request when their ARC buffers are
+ * adjacent in memory, as they mostly are): under TCG every request costs
+ * the CPU a notification exit, an interrupt and four thread switches. The
+ * queue is bounded; what does not fit is dropped (the reader reads it on
+ * demand).
  *
  * Safety. A prefetch never writes and never reports: its fill reads copy 0
  * and verifies its checksum, and any failure (I/O error, mismatch, a block
@@ -53,7 +61,7 @@ struct cowfs_pf {
 	struct thread *thr[COWFS_PF_THREADS];
 	unsigned nthr;
 	/* counters (pf->lock) */
-	uint64_t queued, dropped, reads, failed;
+	uint64_t queued, dropped, reads, runs, ios, failed;
 };
 
 int cowfs_prefetch_init(struct cowfs_pool *p, unsigned max)
@@ -99,13 +107,22 @@ static void pf_worker(void *arg)
 			cv_wait(&pf->cv, &pf->lock);
 		if (pf->stopping)
 			break;
-		struct cowfs_bp bp = pf->q[pf->head];
-		pf->head = (pf->head + 1) % COWFS_PF_QUEUE;
-		pf->count--;
+		/* A run: the head and what follows it on the device. */
+		struct cowfs_bp run[COWFS_RUN_MAX];
+		unsigned n = 0;
+		do {
+			run[n++] = pf->q[pf->head];
+			pf->head = (pf->head + 1) % COWFS_PF_QUEUE;
+			pf->count--;
+		} while (n < COWFS_RUN_MAX && pf->count &&
+			 cowfs_bio_run_next(&run[n - 1], &pf->q[pf->head]));
 		mutex_unlock(&pf->lock);
-		int err = cowfs_bio_prefetch(p, &bp);
+		unsigned ios = 0;
+		int err = cowfs_bio_prefetch_run(p, run, n, &ios);
 		mutex_lock(&pf->lock);
-		pf->reads++;
+		pf->reads += n;
+		pf->runs++;
+		pf->ios += ios;
 		if (err)
 			pf->failed++;
 	}
@@ -148,6 +165,10 @@ void cowfs_prefetch_note(struct cowfs_pool *p, struct cowfs_obj *o, uint64_t blk
 	}
 	o->pf_next = blkid + 1;
 	o->pf_ahead = o->pf_ahead ? MIN(o->pf_ahead * 2, pf->max) : MIN(2u, pf->max);
+	/* Refill in batches, once half the window is used up: the workers
+	 * then find runs of blocks to read with one request each. */
+	if (o->pf_end > blkid + 1 + o->pf_ahead / 2)
+		return;
 	uint64_t start = MAX(blkid + 1, o->pf_end);
 	uint64_t end = MIN(blkid + 1 + o->pf_ahead, o->dn.maxblkid + 1);
 	if (start >= end)
@@ -180,6 +201,8 @@ void cowfs_prefetch_stats(struct cowfs_pool *p, struct cowfs_pool_info *pi)
 	pi->prefetch_queued = pf->queued;
 	pi->prefetch_dropped = pf->dropped;
 	pi->prefetch_reads = pf->reads;
+	pi->prefetch_runs = pf->runs;
+	pi->prefetch_ios = pf->ios;
 	pi->prefetch_failed = pf->failed;
 	mutex_unlock(&pf->lock);
 }

@@ -4,7 +4,7 @@
  * writes through g_read_data/g_write_data and flushes with BIO_FLUSH. A
  * thread per mount commits the open transaction group every txg=SECONDS
  * (5 by default); sync, fsync and unmount commit too. Options: txg=N,
- * prefetch=N (records read ahead of a sequential reader, 0 to 64; 8 by
+ * prefetch=N (records read ahead of a sequential reader, 0 to 64; 32 by
  * default, 0 turns it off: cowfs_prefetch.c).
  * Read-only mounts open the provider read-only and never write (not even
  * repairs).

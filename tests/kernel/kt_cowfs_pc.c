@@ -5,8 +5,9 @@
  * write + msync survives an unmount and mount; a private write does not;
  * write() over a mapped lent page is seen through the mapping; a write
  * fault on a mapped lent page breaks the lend. A file read from start to
- * end has its next records read ahead (cowfs_prefetch.c), unless the
- * mount says prefetch=0.
+ * end has its next records read ahead (cowfs_prefetch.c), in runs that
+ * take fewer device requests than blocks, unless the mount says
+ * prefetch=0.
  */
 #include <errno.h>
 #include <geom.h>
@@ -155,6 +156,11 @@ KTEST(cowfs_prefetch_seq)
 			/* 32 records of 128 KiB: all but the first few ahead. */
 			KT_EXPECT(f.pi.prefetch_queued >= 24 && f.pi.prefetch_queued <= 31);
 			KT_EXPECT(f.pi.prefetch_failed == 0 && f.pi.prefetch_dropped == 0);
+			/* In runs (cowfs_bio_prefetch_run), fewer device requests
+			 * than blocks: buffers filled one after the other lie
+			 * side by side and share one request. */
+			KT_EXPECT(f.pi.prefetch_runs < f.pi.prefetch_reads);
+			KT_EXPECT(f.pi.prefetch_ios < f.pi.prefetch_reads);
 		}
 		KT_EXPECT(f.pi.cksum_errors == 0 && f.pi.io_errors == 0);
 	}

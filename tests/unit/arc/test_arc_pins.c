@@ -90,6 +90,37 @@ START_TEST(test_shared_buffer_never_evicted)
 }
 END_TEST
 
+/* arc_buf_share_n / arc_buf_unshare_n: n mappings in one go are n
+ * mappings (cowfs's lend cursor takes a block's pages' shares at once):
+ * the buffer stays until the last of them is given back, however they are
+ * given back. */
+START_TEST(test_share_n_counts_n)
+{
+	struct arc *a = mk_arc(8, 4);
+	struct arc_buf *b = get(a, 7);
+	ck_assert_int_eq(arc_buf_share_n(a, b, 32), 0);
+	arc_buf_release(a, b);
+	void *data = arc_buf_data(b);
+	arc_buf_unshare(a, b); /* one lent page given back */
+	arc_buf_unshare_n(a, b, 0);
+	for (uint64_t i = 100; i < 400; i++)
+		touch(a, i, &F);
+	ck_assert_int_eq(st_of(a, 7), ARC_STATE_MRU);
+	ck_assert_ptr_eq(arc_buf_data(b), data);
+	arc_buf_unshare_n(a, b, 30); /* the cursor's reserve */
+	for (uint64_t i = 400; i < 700; i++)
+		touch(a, i, &F);
+	ck_assert_int_eq(st_of(a, 7), ARC_STATE_MRU); /* the last page still lent */
+	verify_ok(a, false);
+	arc_buf_unshare(a, b);
+	for (uint64_t i = 700; i < 800; i++)
+		touch(a, i, &F);
+	ck_assert_int_ne(st_of(a, 7), ARC_STATE_MRU);
+	verify_ok(a, true);
+	arc_destroy(a);
+}
+END_TEST
+
 START_TEST(test_share_needs_page_alignment)
 {
 	struct arc *a = mk_arc(8, 1);
@@ -345,6 +376,57 @@ START_TEST(test_fill_error_not_cached)
 }
 END_TEST
 
+/* ARC_READ_NOWAIT, as cowfs's prefetch runs use it: from inside the fill
+ * of block 1, block 1 itself (being filled) is -EEXIST at once instead of
+ * a wait on our own fill, and a missing block 2 is claimed and filled
+ * there, nested; once cached, both are -EEXIST without a hold. */
+struct nested {
+	struct arc *a;
+	int self, next;
+	void *next_data;
+};
+
+static int nested_fill(void *arg, const struct arc_key *k, void *dst, size_t lsize)
+{
+	struct nested *n = arg;
+	struct arc_key k1 = kkey(1), k2 = kkey(2);
+	struct arc_buf *b = NULL;
+	n->self = arc_read(n->a, &k1, BS, ARC_READ_NOWAIT, test_fill, &F, &b);
+	ck_assert_ptr_null(b);
+	n->next = arc_read(n->a, &k2, BS, ARC_READ_NOWAIT | ARC_READ_PREFETCH, test_fill, &F, &b);
+	if (n->next == 0) {
+		n->next_data = arc_buf_data(b);
+		arc_buf_release(n->a, b);
+	}
+	return test_fill(&F, k, dst, lsize);
+}
+
+START_TEST(test_nowait_claims_only_misses)
+{
+	struct arc *a = mk_arc(16, 0);
+	struct nested n = {.a = a};
+	struct arc_key k1 = kkey(1), k2 = kkey(2);
+	struct arc_buf *b = NULL;
+	ck_assert_int_eq(arc_read(a, &k1, BS, ARC_READ_NOWAIT, nested_fill, &n, &b), 0);
+	ck_assert(data_ok(b, &k1, false));
+	ck_assert_int_eq(n.self, -EEXIST);
+	ck_assert_int_eq(n.next, 0);
+	ck_assert_ptr_nonnull(n.next_data);
+	ck_assert_uint_eq(atomic_load(&F.calls), 2);
+	/* Cached, held or not: -EEXIST, no hold taken, no fill. */
+	struct arc_buf *c = NULL;
+	ck_assert_int_eq(arc_read(a, &k1, BS, ARC_READ_NOWAIT, test_fill, &F, &c), -EEXIST);
+	ck_assert_int_eq(arc_read(a, &k2, BS, ARC_READ_NOWAIT, test_fill, &F, &c), -EEXIST);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(atomic_load(&F.calls), 2);
+	arc_buf_release(a, b);
+	verify_ok(a, true);
+	ck_assert_int_eq(st_of(a, 2), ARC_STATE_MRU);
+	ck_assert(touch(a, 2, &F)); /* a plain read of the nested fill's block hits */
+	arc_destroy(a);
+}
+END_TEST
+
 START_TEST(test_arcstats_table)
 {
 	struct arc *a = mk_arc(4, 1);
@@ -416,7 +498,9 @@ int main(void)
 	TCase *tc = tcase_create("pins");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_held_buffer_never_evicted);
+	tcase_add_test(tc, test_nowait_claims_only_misses);
 	tcase_add_test(tc, test_shared_buffer_never_evicted);
+	tcase_add_test(tc, test_share_n_counts_n);
 	tcase_add_test(tc, test_share_needs_page_alignment);
 	tcase_add_test(tc, test_everything_pinned_goes_over_c);
 	tcase_add_test(tc, test_accessed_promotes_mapped_buffer);

@@ -428,9 +428,11 @@ START_TEST(test_ditto_repair_and_data_eio)
 END_TEST
 
 /* Sequential prefetch (cowfs_prefetch.c): a file read from start to end
- * has its next records read ahead by the workers, the bytes are right, and
- * a damaged block read ahead fails quietly: the reader gets EIO, and the
- * checksum error is counted once, by the reader's own read. */
+ * has its next records read ahead by the workers, in runs of blocks that
+ * follow each other on the device, the bytes are right, and a damaged
+ * block read ahead fails quietly and alone (the rest of its run reads
+ * fine): the reader gets EIO, and the checksum error is counted once, by
+ * the reader's own read. */
 START_TEST(test_prefetch_sequential)
 {
 	const size_t len = 4 * MB, chunk = 64 * 1024;
@@ -468,6 +470,10 @@ START_TEST(test_prefetch_sequential)
 		ck_assert_uint_gt(pi.prefetch_queued, 16);
 		ck_assert_uint_le(pi.prefetch_queued, len / bp10.lsize);
 		ck_assert_uint_eq(pi.prefetch_dropped, 0);
+		/* Queued in batches, read in runs of several blocks (the
+		 * damaged one fails alone: the others read right above). */
+		ck_assert_uint_gt(pi.prefetch_runs, 0);
+		ck_assert_uint_lt(pi.prefetch_runs * 2, pi.prefetch_reads);
 		/* One per read that failed (both halves of the record); none
 		 * from the prefetch. */
 		ck_assert_uint_eq(pi.cksum_errors, eio);
