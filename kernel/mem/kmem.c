@@ -5,6 +5,7 @@
 #include <karst/kmem.h>
 #include <karst/kmem_kernel.h>
 #include <karst/printk.h>
+#include <karst/reclaim.h>
 #include <string.h>
 
 struct page_allocator kernel_pa;
@@ -52,14 +53,18 @@ void page_free(void *va, unsigned int order)
 	pa_free(&kernel_pa, pg, order);
 }
 
+/* A failed allocation waits for reclaimd once where it may (reclaim.c). */
 void *kmalloc(size_t size)
 {
-	return kma_alloc(&kernel_kma, size);
+	void *p = kma_alloc(&kernel_kma, size);
+	if (!p && reclaim_alloc_wait())
+		p = kma_alloc(&kernel_kma, size);
+	return p;
 }
 
 void *kzalloc(size_t size)
 {
-	void *p = kma_alloc(&kernel_kma, size);
+	void *p = kmalloc(size);
 	if (p)
 		memset(p, 0, size);
 	return p;
@@ -74,7 +79,10 @@ void *kcalloc(size_t n, size_t size)
 
 void *kmalloc_aligned(size_t size, size_t align)
 {
-	return kma_alloc_aligned(&kernel_kma, size, align);
+	void *p = kma_alloc_aligned(&kernel_kma, size, align);
+	if (!p && reclaim_alloc_wait())
+		p = kma_alloc_aligned(&kernel_kma, size, align);
+	return p;
 }
 
 void kfree(void *p)
@@ -85,6 +93,8 @@ void kfree(void *p)
 void *kpage_alloc(size_t npages)
 {
 	struct page *pg = pa_alloc_run(&kernel_pa, npages);
+	if (!pg && reclaim_alloc_wait())
+		pg = pa_alloc_run(&kernel_pa, npages);
 	return pg ? pa_page_to_virt(&kernel_pa, pg) : NULL;
 }
 

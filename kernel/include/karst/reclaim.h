@@ -52,6 +52,11 @@ void reclaim_lowmem(void);
 #ifdef KARST_KERNEL
 /* The reclaim thread's figures (kernel only). */
 void reclaim_stats(uint64_t *runs, uint64_t *freed, size_t *low_pages, size_t *high_pages);
+/* An allocation just failed: when the caller may sleep (a thread, not an
+ * interrupt handler, no spinlock held) and free memory is short, wake the
+ * reclaim thread and wait, at most 20 ms, for it to run. True when the
+ * caller should try once more. Used by kmalloc() and kpage_alloc(). */
+bool reclaim_alloc_wait(void);
 #endif
 
 #endif
