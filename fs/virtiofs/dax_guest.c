@@ -307,6 +307,19 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 {
 	if (size == VIRTIOFS_WINDOW_AUTO) {
 		size = auto_size();
+		/* A window of a few chunks in a small guest only takes the memory
+		 * everything else needs (a sequential reader keeps DAX_READAHEAD
+		 * chunks filling, each tiny file takes a whole chunk): none, and
+		 * reads go to the host. */
+		if (size < (uint64_t)VIRTIOFS_WINDOW_AUTO_MIN_CHUNKS * DAX_CHUNK_DEFAULT) {
+			printk("virtiofs '%s': %lu MiB of memory is too little for a read "
+			       "window (window=auto): reading from the host\n",
+			       conn->tag,
+			       (unsigned long)(size / VIRTIOFS_WINDOW_AUTO_NUM *
+						   VIRTIOFS_WINDOW_AUTO_DEN >>
+					       20));
+			return 0;
+		}
 	} else if (size > 0 && size < DAX_CHUNK_DEFAULT) {
 		printk("virtiofs '%s': window=%luK is less than one %u KiB chunk: no read window\n",
 		       conn->tag, (unsigned long)(size >> 10), DAX_CHUNK_DEFAULT >> 10);

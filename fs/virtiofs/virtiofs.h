@@ -137,6 +137,8 @@ struct virtiofs_conn {
 #define VIRTIOFS_WINDOW_AUTO	 UINT64_MAX
 #define VIRTIOFS_WINDOW_AUTO_NUM 5
 #define VIRTIOFS_WINDOW_AUTO_DEN 8
+/* ... and none when that is fewer chunks than this (a guest under ~26 MiB). */
+#define VIRTIOFS_WINDOW_AUTO_MIN_CHUNKS 8
 
 struct dax_mgr;
 /* The window of conn: the device's (back end (a)) when it has one mapped,

@@ -407,10 +407,14 @@ static int virtiofs_read(struct vnode *vp, struct uio *uio, int ioflag)
 			}
 			/* the window cannot serve it: FUSE_READ */
 		}
-		if (!buf && !(buf = kmalloc(chunk))) {
+		/* Short of contiguous memory: smaller FUSE_READs, down to a page. */
+		while (!buf && !(buf = kmalloc(chunk)) && chunk > PAGE_SIZE)
+			chunk = chunk / 2 > PAGE_SIZE ? chunk / 2 : PAGE_SIZE;
+		if (!buf) {
 			e = -ENOMEM;
 			break;
 		}
+		want = MIN(want, chunk);
 		struct fuse_read_in ri = {
 		    .fh = fh, .offset = (uint64_t)uio->uio_offset, .size = want};
 		struct fuse_call c = {
