@@ -303,36 +303,47 @@ static uint64_t max_size(void)
 #endif
 }
 
-int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
+/* The guest window's size for window=size (VIRTIOFS_WINDOW_AUTO, or
+ * bytes), told when it is not what was asked: auto in a small guest is
+ * none (a few chunks, a sequential reader keeping DAX_READAHEAD of them
+ * filling and each tiny file taking a whole one, would only take the
+ * memory everything else needs); less than a chunk is none; more than
+ * memory allows is cut. 0: no window, reads go to the host. */
+static uint64_t guest_size(struct virtiofs_conn *conn, uint64_t size)
 {
 	if (size == VIRTIOFS_WINDOW_AUTO) {
 		size = auto_size();
-		/* A window of a few chunks in a small guest only takes the memory
-		 * everything else needs (a sequential reader keeps DAX_READAHEAD
-		 * chunks filling, each tiny file takes a whole chunk): none, and
-		 * reads go to the host. */
-		if (size < (uint64_t)VIRTIOFS_WINDOW_AUTO_MIN_CHUNKS * DAX_CHUNK_DEFAULT) {
-			printk("virtiofs '%s': %lu MiB of memory is too little for a read "
-			       "window (window=auto): reading from the host\n",
-			       conn->tag,
-			       (unsigned long)(size / VIRTIOFS_WINDOW_AUTO_NUM *
-						   VIRTIOFS_WINDOW_AUTO_DEN >>
-					       20));
-			return 0;
-		}
-	} else if (size > 0 && size < DAX_CHUNK_DEFAULT) {
+		if (size >= (uint64_t)VIRTIOFS_WINDOW_AUTO_MIN_CHUNKS * DAX_CHUNK_DEFAULT)
+			return size;
+		printk("virtiofs '%s': %lu MiB of memory is too little for a read window "
+		       "(window=auto): reading from the host\n",
+		       conn->tag,
+		       (unsigned long)(size / VIRTIOFS_WINDOW_AUTO_NUM * VIRTIOFS_WINDOW_AUTO_DEN >>
+				       20));
+		return 0;
+	}
+	if (size > 0 && size < DAX_CHUNK_DEFAULT) {
 		printk("virtiofs '%s': window=%luK is less than one %u KiB chunk: no read window\n",
 		       conn->tag, (unsigned long)(size >> 10), DAX_CHUNK_DEFAULT >> 10);
-	} else if (size > max_size()) {
+		return 0;
+	}
+	if (size > max_size()) {
 		printk("virtiofs '%s': window=%lu MiB is more than memory allows: %lu MiB\n",
 		       conn->tag, (unsigned long)(size >> 20), (unsigned long)(max_size() >> 20));
-		size = max_size();
+		return max_size();
 	}
-	uint32_t n = (uint32_t)(size / DAX_CHUNK_DEFAULT);
-	if (n == 0)
-		return 0;
+	return size;
+}
+
+int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
+{
+	if (size == 0)
+		return 0; /* window=0: none, the device's too */
 	if (conn->window_va && conn->window_len >= DAX_CHUNK_DEFAULT &&
 	    virtiofs_devwindow_create(conn) == 0)
+		return 0; /* the device's window: its size is the device's */
+	uint32_t n = (uint32_t)(guest_size(conn, size) / DAX_CHUNK_DEFAULT);
+	if (n == 0)
 		return 0;
 	struct guest_window *gw = kzalloc(sizeof(*gw));
 	struct dax_mgr *m = gw ? &gw->m : NULL;
@@ -347,7 +358,7 @@ int virtiofs_window_create(struct virtiofs_conn *conn, uint64_t size)
 		kfree(addr);
 		kfree(gw);
 		printk("virtiofs '%s': no %lu MiB read window (%d): reading without\n", conn->tag,
-		       (unsigned long)(size >> 20), e);
+		       (unsigned long)((uint64_t)n * DAX_CHUNK_DEFAULT >> 20), e);
 		return e;
 	}
 	m->chunk_addr = addr;
