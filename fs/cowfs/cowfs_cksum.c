@@ -20,8 +20,8 @@
  * (fs/cowfs/CMakeLists.txt; cowfs_cksum_avx2.c with AVX2, registered by
  * cowfs_cksum_x86.c where the CPU and XCR0 allow), so XXH3 takes its
  * vector path: its callers run in threads, whose FP/SIMD registers the
- * scheduler saves on every switch. Never call these from an interrupt or exception handler: those
- * do not save FP/SIMD state. */
+ * scheduler saves on every switch. Never call these from an interrupt or
+ * exception handler: those do not save FP/SIMD state. */
 #define XXH_STATIC_ASSERT(c) _Static_assert((c), #c)
 #if defined(KARST_KERNEL) && !defined(__SSE2__) && !defined(__ARM_NEON)
 #error "cowfs_cksum.c is meant to be built with SSE2 / NEON (see CMakeLists.txt)"

@@ -20,9 +20,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define YMM_ROUNDS 12
+#define SIMD_ROUNDS 12
 
-struct ymm_thread {
+struct simd_thread {
 	unsigned id;
 	bool ymm;	   /* all 32 bytes of each register, else the low 16 (XMM) */
 	atomic_uint loads; /* rounds loaded */
@@ -85,10 +85,10 @@ static void xmm_store(uint8_t (*out)[32])
 			     : "memory");
 }
 
-static void ymm_worker(void *arg)
+static void simd_worker(void *arg)
 {
-	struct ymm_thread *t = arg;
-	for (unsigned r = 0; r < YMM_ROUNDS; r++) {
+	struct simd_thread *t = arg;
+	for (unsigned r = 0; r < SIMD_ROUNDS; r++) {
 		for (int i = 0; i < 16; i++)
 			for (int j = 0; j < 32; j++)
 				t->in[i][j] = (uint8_t)(t->id * 0x40 + r * 0x11 + i * 3 + j);
@@ -134,22 +134,23 @@ static bool ymm_enabled(const char **why)
 
 static void simd_switch_test(bool ymm)
 {
-	static struct ymm_thread a, b;
+	static struct simd_thread a, b;
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	a.id = 1, b.id = 2;
 	a.ymm = b.ymm = ymm;
 	a.other_loads = &b.loads, b.other_loads = &a.loads;
-	struct thread *ta = thread_create("simd_a", ymm_worker, &a, THREAD_PRIO_DEFAULT);
-	struct thread *tb = thread_create("simd_b", ymm_worker, &b, THREAD_PRIO_DEFAULT);
+	struct thread *ta = thread_create("simd_a", simd_worker, &a, THREAD_PRIO_DEFAULT);
+	struct thread *tb = thread_create("simd_b", simd_worker, &b, THREAD_PRIO_DEFAULT);
 	KT_ASSERT(ta != NULL && tb != NULL);
 	thread_join(ta);
 	thread_join(tb);
 	printk("    %s: %u rounds each; interleaved %u and %u; registers wrong %u and %u\n",
-	       ymm ? "ymm0-15" : "xmm0-15", YMM_ROUNDS, a.interleaved, b.interleaved, a.bad, b.bad);
+	       ymm ? "ymm0-15" : "xmm0-15", SIMD_ROUNDS, a.interleaved, b.interleaved, a.bad,
+	       b.bad);
 	KT_EXPECT(a.bad == 0 && b.bad == 0);
 	/* The test means something only if the threads did interleave. */
-	KT_EXPECT(a.interleaved + b.interleaved >= YMM_ROUNDS);
+	KT_EXPECT(a.interleaved + b.interleaved >= SIMD_ROUNDS);
 }
 
 KTEST(fpu_xmm_survives_switch)
