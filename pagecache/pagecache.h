@@ -37,6 +37,18 @@
  *    unlend(arg, index, &lent) is called exactly once for every lent page
  *    when the cache stops using it (evicted, truncated, object destroyed),
  *    after every mapping of it is gone and its TLB entries flushed.
+ *    read_hold(arg, off, &span) (optional) is asked first by pc_read()
+ *    alone, for an owner with a cache of its own (cowfs: the ARC): hold
+ *    the owner's bytes at file offset off without a page being made
+ *    (ZFS's read: the page cache then keeps only what is mapped or
+ *    written). span.data (NULL: zeros, a hole), span.len (at least 1,
+ *    not past the end of the file, may cover many pages) and span.cookie
+ *    (not NULL); 0, PC_NO_LEND (make a
+ *    page as above) or -errno. The bytes must stay valid and unchanged
+ *    until read_release(arg, &span), which pc_read calls once per held
+ *    span after copying (obj->lock dropped meanwhile, taken again for
+ *    the release). A page in the index always wins over a span: it may
+ *    hold bytes newer than the owner's (a mapping's dirty page).
  *
  * 4. Writing back. writeback(arg, index, src, len) writes the first len
  *    bytes of a dirty page (len < PAGE_SIZE only for the page holding the
@@ -48,7 +60,9 @@
  *
  * 5. Heat. accessed(arg, index, &lent) (optional) is the access scanner's
  *    report: a mapped page of this owner was touched since the last pass.
- *    cowfs forwards it to arc_buf_accessed(); virtio-fs to its chunk heat.
+ *    Every mapped page is reported, lent or not: lent->cookie is NULL for
+ *    a page of the cache's own (filled). cowfs forwards a lent page's to
+ *    arc_buf_accessed(); virtio-fs to its chunk heat.
  *    It runs in the scanner thread with a page-cache lock held: it must
  *    not sleep for long, allocate, or call the page cache.
  *
@@ -109,12 +123,21 @@ struct pc_lent {
 	unsigned flags;
 };
 
+/* read_hold's answer: bytes of the owner's own, held until read_release */
+struct pc_span {
+	const void *data; /* NULL: zeros */
+	size_t len;
+	void *cookie; /* the owner's */
+};
+
 struct pc_owner_ops {
 	int (*lend)(void *arg, uint64_t index, bool write, struct pc_lent *lent);
 	void (*unlend)(void *arg, uint64_t index, const struct pc_lent *lent);
 	int (*fill)(void *arg, uint64_t index, void *dst);
 	int (*writeback)(void *arg, uint64_t index, const void *src, size_t len);
 	void (*accessed)(void *arg, uint64_t index, const struct pc_lent *lent);
+	int (*read_hold)(void *arg, uint64_t off, struct pc_span *span);
+	void (*read_release)(void *arg, const struct pc_span *span);
 };
 
 /* pc_owner.flags */
@@ -247,6 +270,7 @@ struct pc_stats {
 	uint64_t hits, misses; /* lookups that found / did not find a page */
 	uint64_t fill_errors;
 	uint64_t lends_broken; /* read-only lent pages replaced by a copy to be written */
+	uint64_t read_spans, read_span_bytes; /* read() copied from an owner's span */
 	/* the access scanner */
 	uint64_t scan_passes, scan_scanned, scan_cleared, scan_accessed;
 	uint64_t scan_flushes;

@@ -77,7 +77,7 @@ static inline bool pc_is_shadow(void *slot)
 struct pc_counters {
 	_Atomic int64_t cached, mapped, dirty, writeback, lent, pinned;
 	_Atomic uint64_t fills, lends, writebacks, evicted, refaults, hits, misses, fill_errors;
-	_Atomic uint64_t lends_broken;
+	_Atomic uint64_t lends_broken, read_spans, read_span_bytes;
 	_Atomic uint64_t scan_passes, scan_scanned, scan_cleared, scan_accessed, scan_flushes;
 	_Atomic uint64_t scan_cpu_ppm_now, scan_cpu_ppm_avg;
 };

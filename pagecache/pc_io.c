@@ -57,13 +57,77 @@ bool pc_nomem_retry(int err, int *tries)
  * copies follow with the lock dropped, and one more round puts them back.
  * A page-at-a-time loop paid two lock rounds per 4 KiB; a run of a 128 KiB
  * record pays two in all.
+ *
+ * An owner with read_hold (cowfs) is asked for the bytes of a page the
+ * index lacks before one is made: a span of its own (an ARC buffer, up to
+ * a record) stands in the run for every page it covers up to the first
+ * one the index has, is copied from like a page and released in the
+ * put-back round. No page is made, so a file read once costs the cache
+ * nothing (and a cold read under TCG ~2.5 us a page less).
  */
 #define PC_READ_RUN 32
 
+/* One piece of a run: a page (referenced), a hole (neither) or a span. */
+struct pc_piece {
+	struct pc_page *pg;
+	struct pc_span span; /* span.cookie != NULL: held */
+	size_t len;
+};
+
+/* Bytes of the owner's span at pos that no page of the index shadows,
+ * at most max (> 0). obj->lock held. */
+static size_t span_clip(struct pc_object *obj, uint64_t pos, size_t len, size_t max)
+{
+	len = MIN(len, max);
+	uint64_t first = (pos >> PAGE_SHIFT) + 1, last = (pos + len - 1) >> PAGE_SHIFT;
+	for (uint64_t i = first; i <= last; i++) {
+		void *e = pc_index_get(obj, i);
+		if (e && !pc_is_shadow(e))
+			return (size_t)((i << PAGE_SHIFT) - pos);
+	}
+	return len;
+}
+
+/* The piece at pos (end: where the run stops). obj->lock held. */
+static int piece_get(struct pc_object *obj, uint64_t pos, uint64_t end, struct pc_piece *pc)
+{
+	const struct pc_owner_ops *ops = obj->owner->ops;
+	uint64_t index = pos >> PAGE_SHIFT;
+	pc->pg = NULL;
+	pc->span.cookie = NULL;
+	pc->len = MIN(PAGE_SIZE - (pos & PAGE_MASK), end - pos);
+	if (ops->read_hold) {
+		void *e = pc_index_get(obj, index);
+		if (!e || pc_is_shadow(e)) {
+			int r = ops->read_hold(obj->arg, pos, &pc->span);
+			if (r < 0) {
+				pc->span.cookie = NULL;
+				PC_OWN_ADD(obj->owner, errors, 1);
+				return r;
+			}
+			if (r == 0) {
+				if (!pc->span.cookie || !pc->span.len) {
+					/* an owner's bug: nothing to release */
+					pc->span.cookie = NULL;
+					return -EIO;
+				}
+				pc->len = span_clip(obj, pos, pc->span.len, end - pos);
+				PC_ADD(read_spans, 1);
+				PC_ADD(read_span_bytes, pc->len);
+				return 0;
+			}
+			pc->span.cookie = NULL;
+		}
+	}
+	int err = pc_page_lookup(obj, index, false, false, &pc->pg);
+	if (!err && pc->pg)
+		pc_page_get(pc->pg);
+	return err;
+}
+
 int pc_read(struct pc_object *obj, struct uio *uio)
 {
-	struct pc_page *pgs[PC_READ_RUN];
-	size_t lens[PC_READ_RUN];
+	struct pc_piece run[PC_READ_RUN];
 	int err = 0, tries = 0;
 	while (uio->uio_resid > 0 && uio->uio_offset >= 0) {
 		uint64_t off = (uint64_t)uio->uio_offset;
@@ -77,14 +141,10 @@ int pc_read(struct pc_object *obj, struct uio *uio)
 		uint64_t npages = obj->npages;
 		unsigned n = 0;
 		for (uint64_t pos = off; pos < end && n < PC_READ_RUN; n++) {
-			size_t poff = pos & PAGE_MASK;
-			lens[n] = MIN(PAGE_SIZE - poff, end - pos);
-			err = pc_page_lookup(obj, pos >> PAGE_SHIFT, false, false, &pgs[n]);
+			err = piece_get(obj, pos, end, &run[n]);
 			if (err)
 				break;
-			if (pgs[n])
-				pc_page_get(pgs[n]);
-			pos += lens[n];
+			pos += run[n].len;
 		}
 		bool grew = obj->npages > npages;
 		mutex_unlock(&obj->lock);
@@ -93,19 +153,28 @@ int pc_read(struct pc_object *obj, struct uio *uio)
 		if (grew && reclaim_pressure())
 			reclaim_direct(PC_NOMEM_RECLAIM);
 		for (unsigned i = 0; i < n; i++) {
-			size_t poff = (size_t)uio->uio_offset & PAGE_MASK;
-			uiomove(pgs[i] ? (char *)pgs[i]->data + poff : NULL, lens[i], uio);
+			const struct pc_piece *pc = &run[i];
+			if (pc->span.cookie) {
+				uiomove((void *)(uintptr_t)pc->span.data, pc->len, uio);
+			} else {
+				size_t poff = (size_t)uio->uio_offset & PAGE_MASK;
+				uiomove(pc->pg ? (char *)pc->pg->data + poff : NULL, pc->len, uio);
+			}
 		}
 		if (n) {
 			mutex_lock(&obj->lock);
-			for (unsigned i = 0; i < n; i++)
-				if (pgs[i])
-					pc_page_put(pgs[i]);
+			for (unsigned i = 0; i < n; i++) {
+				if (run[i].span.cookie)
+					obj->owner->ops->read_release(obj->arg, &run[i].span);
+				else if (run[i].pg)
+					pc_page_put(run[i].pg);
+			}
 			mutex_unlock(&obj->lock);
 		}
 		if (err) {
-			/* The pages before the one that failed are copied; the
-			 * failed one is retried after a reclaim, or the end. */
+			/* The pieces before the one that failed are copied;
+			 * the failed one is retried after a reclaim, or the
+			 * end. */
 			if (pc_nomem_retry(err, &tries)) {
 				err = 0;
 				continue;

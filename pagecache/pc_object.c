@@ -24,7 +24,8 @@ int pc_owner_register(struct pc_owner *ow)
 {
 	pc_globals_init();
 	if (!ow || !ow->name || !ow->ops || (!ow->ops->lend && !ow->ops->fill) ||
-	    (!ow->ops->writeback && !(ow->flags & PC_OWNER_PINNED)))
+	    (!ow->ops->writeback && !(ow->flags & PC_OWNER_PINNED)) ||
+	    !ow->ops->read_hold != !ow->ops->read_release)
 		return -EINVAL;
 	bool start = false;
 	mutex_lock(&pc_lru_lock);

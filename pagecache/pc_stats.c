@@ -33,6 +33,8 @@ void pc_stats_get(struct pc_stats *st)
 	st->misses = LOAD(misses);
 	st->fill_errors = LOAD(fill_errors);
 	st->lends_broken = LOAD(lends_broken);
+	st->read_spans = LOAD(read_spans);
+	st->read_span_bytes = LOAD(read_span_bytes);
 	st->scan_passes = LOAD(scan_passes);
 	st->scan_scanned = LOAD(scan_scanned);
 	st->scan_cleared = LOAD(scan_cleared);
@@ -63,6 +65,8 @@ int pc_stats_format(char *buf, size_t size)
 	    {"fill_errors", st.fill_errors},
 	    {"lends", st.lends},
 	    {"lends_broken", st.lends_broken},
+	    {"read_spans", st.read_spans},
+	    {"read_span_bytes", st.read_span_bytes},
 	    {"writebacks", st.writebacks},
 	    {"evicted", st.evicted},
 	    {"refaults", st.refaults},

@@ -29,6 +29,7 @@ void x86_traps_init(void);
 void x86_time_init(void);
 void x86_acpi_init(uint64_t rsdp_pa);
 void x86_apic_init(void);
+void x86_fpu_init(void);
 
 static struct boot_info boot_info;
 static char cmdline[2048];
@@ -49,6 +50,7 @@ void x86_boot(uint32_t start_info_pa)
 {
 	x86_console_init();
 	x86_traps_init();
+	x86_fpu_init();
 	extern uintptr_t __stack_chk_guard;
 	fs_block.canary = __stack_chk_guard;
 	wrmsr(MSR_FS_BASE, (uintptr_t)&fs_block);

@@ -28,14 +28,34 @@ arch_context_switch:
 	popq %rbp
 	ret
 
+/* x86_fpu_mode (fpu.c): 0 fxsave, 1 xsave, 2 xsaveopt. The XSAVE forms
+ * take every component XCR0 enables (EDX:EAX all ones). The area is
+ * 64-byte aligned (struct arch_fpu); rdi is its address. */
 	.globl arch_fpu_save
 arch_fpu_save:
-	fxsave64 (%rdi)
+	movzbl x86_fpu_mode(%rip), %ecx
+	testl %ecx, %ecx
+	jz 1f
+	movl $-1, %eax
+	movl $-1, %edx
+	cmpl $2, %ecx
+	jne 2f
+	xsaveopt64 (%rdi)
+	ret
+2:	xsave64 (%rdi)
+	ret
+1:	fxsave64 (%rdi)
 	ret
 
 	.globl arch_fpu_restore
 arch_fpu_restore:
-	fxrstor64 (%rdi)
+	cmpb $0, x86_fpu_mode(%rip)
+	jz 1f
+	movl $-1, %eax
+	movl $-1, %edx
+	xrstor64 (%rdi)
+	ret
+1:	fxrstor64 (%rdi)
 	ret
 
 	.globl arch_setjmp

@@ -16,11 +16,12 @@
 #include <string.h>
 
 /* xxhash's C11 static assertions would pull in <assert.h>. In the kernel
- * this file alone is built with SSE2 (x86_64) or NEON (aarch64) allowed
- * (fs/cowfs/CMakeLists.txt), so XXH3 takes its vector path: its callers
- * run in threads, whose FP/SIMD registers the scheduler saves on every
- * switch. Never call these from an interrupt or exception handler: those
- * do not save FP/SIMD state. */
+ * this file is built with SSE2 (x86_64) or NEON (aarch64) allowed
+ * (fs/cowfs/CMakeLists.txt; cowfs_cksum_avx2.c with AVX2, registered by
+ * cowfs_cksum_x86.c where the CPU and XCR0 allow), so XXH3 takes its
+ * vector path: its callers run in threads, whose FP/SIMD registers the
+ * scheduler saves on every switch. Never call these from an interrupt or
+ * exception handler: those do not save FP/SIMD state. */
 #define XXH_STATIC_ASSERT(c) _Static_assert((c), #c)
 #if defined(KARST_KERNEL) && !defined(__SSE2__) && !defined(__ARM_NEON)
 #error "cowfs_cksum.c is meant to be built with SSE2 / NEON (see CMakeLists.txt)"
@@ -28,10 +29,60 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-struct cowfs_cksum cowfs_cksum_compute(const void *buf, size_t len)
+static struct cowfs_cksum cksum_base(const void *buf, size_t len)
 {
 	XXH128_hash_t h = XXH3_128bits(buf, len);
 	return (struct cowfs_cksum){.lo = h.low64, .hi = h.high64};
+}
+
+/* What XXH3 chose for this file's flags (xxhash.h sets XXH_VECTOR). */
+#if XXH_VECTOR == XXH_AVX512
+#define CKSUM_BASE_NAME "avx512"
+#elif XXH_VECTOR == XXH_AVX2
+#define CKSUM_BASE_NAME "avx2"
+#elif XXH_VECTOR == XXH_SSE2
+#define CKSUM_BASE_NAME "sse2"
+#elif XXH_VECTOR == XXH_NEON
+#define CKSUM_BASE_NAME "neon"
+#elif XXH_VECTOR == XXH_SCALAR
+#define CKSUM_BASE_NAME "scalar"
+#else
+#define CKSUM_BASE_NAME "other"
+#endif
+
+/* The registry of paths (see cowfs_format.h): path 0 is this file's. */
+static const struct cowfs_cksum_path cksum_base_path = {CKSUM_BASE_NAME, cksum_base, NULL};
+static const struct cowfs_cksum_path *cksum_paths[COWFS_CKSUM_MAX_PATHS] = {&cksum_base_path};
+static int cksum_npaths = 1;
+static const struct cowfs_cksum_path *cksum_active_path = &cksum_base_path;
+
+void cowfs_cksum_register(const struct cowfs_cksum_path *p)
+{
+	if (cksum_npaths == COWFS_CKSUM_MAX_PATHS)
+		return;
+	cksum_paths[cksum_npaths++] = p;
+	if (!p->unusable)
+		cksum_active_path = p;
+}
+
+int cowfs_cksum_npaths(void)
+{
+	return cksum_npaths;
+}
+
+const struct cowfs_cksum_path *cowfs_cksum_path(int i)
+{
+	return i >= 0 && i < cksum_npaths ? cksum_paths[i] : NULL;
+}
+
+const struct cowfs_cksum_path *cowfs_cksum_active(void)
+{
+	return cksum_active_path;
+}
+
+struct cowfs_cksum cowfs_cksum_compute(const void *buf, size_t len)
+{
+	return cksum_active_path->compute(buf, len);
 }
 
 bool cowfs_cksum_equal(const struct cowfs_cksum *a, const struct cowfs_cksum *b)

@@ -215,7 +215,27 @@ static inline uint64_t cowfs_le64dec(const uint8_t *p)
 }
 
 /* ---- checksums and compression (cowfs_cksum.c) ---- */
+/* XXH3-128 of buf, by the fastest path this CPU runs (cowfs_cksum_active). */
 struct cowfs_cksum cowfs_cksum_compute(const void *buf, size_t len);
+/*
+ * Paths of the same XXH3-128 (the same bits, other instructions). Path 0 is
+ * cowfs_cksum.c's own (SSE2 on x86_64 kernels, NEON on aarch64, the host
+ * compiler's choice on the host); others join by registration, e.g. AVX2
+ * on x86_64 kernels (cowfs_cksum_x86.c, at INIT_EARLY). A path registered
+ * with a reason in `unusable` (this CPU cannot run it) is listed but never
+ * used; a usable one becomes the active path. Register before threads
+ * compute checksums (init time): the active pointer is a plain store.
+ */
+struct cowfs_cksum_path {
+	const char *name; /* "sse2", "avx2", ... */
+	struct cowfs_cksum (*compute)(const void *buf, size_t len);
+	const char *unusable; /* NULL, or why this CPU cannot run it */
+};
+#define COWFS_CKSUM_MAX_PATHS 4
+void cowfs_cksum_register(const struct cowfs_cksum_path *p);
+int cowfs_cksum_npaths(void);
+const struct cowfs_cksum_path *cowfs_cksum_path(int i); /* NULL past the last */
+const struct cowfs_cksum_path *cowfs_cksum_active(void);
 bool cowfs_cksum_equal(const struct cowfs_cksum *a, const struct cowfs_cksum *b);
 /* Whether buf's checksum is want: every check of bytes read from a device
  * goes through here. The fuzz build (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)

@@ -20,7 +20,7 @@
 
 static struct {
 	_Atomic uint64_t lends, unlends, fills, fill_tail, fill_nolend, fill_write;
-	_Atomic uint64_t writebacks, writeback_errors, accessed;
+	_Atomic uint64_t writebacks, writeback_errors, accessed, spans;
 } cpc;
 
 /* write() moves through a bounce buffer of at most this much */
@@ -41,6 +41,7 @@ void cowfs_pc_stats_get(struct cowfs_pc_stats *st)
 	st->writebacks = CPC_GET(writebacks);
 	st->writeback_errors = CPC_GET(writeback_errors);
 	st->accessed = CPC_GET(accessed);
+	st->spans = CPC_GET(spans);
 }
 
 /* Let go of the cursor's block: its hold and the shares not handed out. */
@@ -201,15 +202,78 @@ static int cpc_writeback(void *arg, uint64_t index, const void *src, size_t len)
 	return n < 0 ? (int)n : -EIO;
 }
 
-/* Scanner thread, a page-cache lock held: the ARC's stripe lock is a leaf. */
+/* Scanner thread, a page-cache lock held: the ARC's stripe lock is a leaf.
+ * Only a lent page has an ARC buffer to warm; a page of the cache's own
+ * (filled: lz4, holes, the tail, written) has none (cookie NULL). */
 static void cpc_accessed(void *arg, uint64_t index, const struct pc_lent *lent)
 {
 	struct cowfs_pcfile *f = arg;
 	(void)index;
+	if (!lent || !lent->cookie)
+		return;
 	struct arc_key key;
 	arc_buf_hashkey(lent->cookie, &key);
 	(void)arc_buf_accessed(f->pool->arc, &key);
 	CPC_ADD(accessed);
+}
+
+/*
+ * read() of a page the cache lacks: the ARC buffer of its block, held
+ * (not shared: nothing maps it) from the page to the block's end, or a
+ * hole's zeros. A block of the open group has no ARC buffer (its bytes
+ * change with the next write): PC_NO_LEND, a page is made. The hold keeps
+ * the ARC from evicting the buffer until read_release; ARC blocks are
+ * immutable, compressed ones held as their decompressed bytes. Pool lock
+ * inside.
+ */
+static char cpc_hole_cookie;
+
+static int cpc_read_hold(void *arg, uint64_t off, struct pc_span *span)
+{
+	struct cowfs_pcfile *f = arg;
+	struct cowfs_pool *p = f->pool;
+	mutex_lock(&p->lock);
+	struct cowfs_obj *o;
+	int r = cowfs_obj_get(p, f->obj, &o);
+	if (r) {
+		mutex_unlock(&p->lock);
+		return r;
+	}
+	uint32_t bs = o->dn.blksz;
+	uint64_t blkid = off / bs, size = o->dn.size;
+	uint32_t boff = (uint32_t)(off % bs);
+	struct cowfs_blk blk;
+	r = PC_NO_LEND;
+	if (off < size) {
+		cowfs_prefetch_note(p, o, blkid);
+		r = cowfs_blk_hold(p, o, 0, blkid, &blk);
+	}
+	if (r == 0) {
+		span->len = (size_t)MIN((uint64_t)(bs - boff), size - off);
+		if (blk.hole) {
+			span->data = NULL;
+			span->cookie = &cpc_hole_cookie;
+		} else if (blk.ab) {
+			span->data = blk.data + boff;
+			span->cookie = blk.ab;
+			blk.ab = NULL; /* the hold moves to the span */
+		} else {
+			r = PC_NO_LEND; /* dirty in the open group */
+		}
+		cowfs_blk_release(p, &blk);
+	}
+	cowfs_obj_put(p, o);
+	mutex_unlock(&p->lock);
+	if (r == 0)
+		CPC_ADD(spans);
+	return r;
+}
+
+static void cpc_read_release(void *arg, const struct pc_span *span)
+{
+	struct cowfs_pcfile *f = arg;
+	if (span->cookie != &cpc_hole_cookie)
+		arc_buf_release(f->pool->arc, span->cookie);
 }
 
 static const struct pc_owner_ops cowfs_pc_ops = {
@@ -218,6 +282,8 @@ static const struct pc_owner_ops cowfs_pc_ops = {
     .fill = cpc_fill,
     .writeback = cpc_writeback,
     .accessed = cpc_accessed,
+    .read_hold = cpc_read_hold,
+    .read_release = cpc_read_release,
 };
 
 struct pc_owner cowfs_pc_owner = {.name = "cowfs", .ops = &cowfs_pc_ops, .flags = 0};

@@ -8,13 +8,21 @@
  * cowfs_pcfile, made with cowfs_pc_open() and destroyed with
  * cowfs_pc_close(). read(), write() and mmap() go through its pc_object.
  *
- * Which pages are lent. A read (or read fault) of page i of a file asks
- * the owner to lend: the page is lent when it lies wholly below the end of
- * the file, in a level-0 block that is committed (no dirty block of the
- * open group covers it), stored uncompressed (comp off) and whose ARC
- * buffer is page-aligned (arc_buf_share accepts it). The page then points
- * into the ARC buffer, which arc_buf_share() pins (the ARC cannot evict
- * it) until the page leaves the cache (eviction, truncate, close):
+ * read() makes no pages (read_hold, ZFS's way): where the cache has no
+ * page it copies straight from the block's ARC buffer, held (not pinned by
+ * a share) for the copy, or zeros for a hole; a block written in the open
+ * group has no ARC buffer and gets a page filled by copy. Pages are made
+ * by faults of mappings and by writes, and read() copies from those where
+ * they exist (a mapping's dirty page is newer than the pool).
+ *
+ * Which pages are lent. A read fault (or a read() of a block of the open
+ * group) of page i of a file asks the owner to lend: the page is lent
+ * when it lies wholly below the end of the file, in a level-0 block that
+ * is committed (no dirty block of the open group covers it), stored
+ * uncompressed (comp off) and whose ARC buffer is page-aligned
+ * (arc_buf_share accepts it). The page then points into the ARC buffer,
+ * which arc_buf_share() pins (the ARC cannot evict it) until the page
+ * leaves the cache (eviction, truncate, close):
  * unlend is arc_buf_unshare(). The scanner's reports of a mapped lent
  * page go to arc_buf_accessed() (an ARC hit). Every other page is filled
  * by a copy (cowfs_read): the page holding the end of the file (zeros past
@@ -102,6 +110,7 @@ struct cowfs_pc_stats {
 	uint64_t fill_write;  /* about to be written */
 	uint64_t writebacks, writeback_errors;
 	uint64_t accessed; /* scanner reports passed to the ARC */
+	uint64_t spans;	   /* read() copies straight from a held ARC buffer or hole */
 };
 void cowfs_pc_stats_get(struct cowfs_pc_stats *st);
 

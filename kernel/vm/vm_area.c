@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <karst/arch.h>
 #include <karst/kmem.h>
+#include <karst/reclaim.h>
 #include <karst/thread.h>
 #include <karst/vm.h>
 #include <string.h>
@@ -528,11 +529,24 @@ static int vm_fault_once(struct vm_space *vs, uintptr_t va, unsigned access, voi
 	return rc;
 }
 
+/* A fault short of memory (a page table, the pager's page) reclaims with
+ * no space locked, since eviction unmaps pages of this space too (a
+ * mapping of a file larger than memory: its own pages are all there is
+ * to give back), and tries again, asking twice as much each time. */
+#define VM_NOMEM_TRIES	 8
+#define VM_NOMEM_RECLAIM ((size_t)64 * PAGE_SIZE)
+
 int vm_fault(struct vm_space *vs, uintptr_t va, unsigned access)
 {
+	int nomem = 0;
 	for (int tries = 0;; tries++) {
 		void (*unblock)(void) = NULL;
 		int rc = vm_fault_once(vs, va, access, &unblock);
+		if (rc == -ENOMEM && nomem < VM_NOMEM_TRIES) {
+			reclaim_direct(VM_NOMEM_RECLAIM << nomem++);
+			tries--;
+			continue;
+		}
 		if (rc != -EAGAIN)
 			return rc;
 		/* The pager's work runs with no space locked (it may lock

@@ -1,7 +1,8 @@
 /*
  * In-kernel tests of cowfs files in the page cache (fs/cowfs/cowfs_pc.c),
- * on a GEOM memory disk made inside the test: a mapping of a cowfs file
- * reads what read() reads, its pages lent from the ARC (no copy); a shared
+ * on a GEOM memory disk made inside the test: read() copies from held ARC
+ * buffers (no page made); a mapping of a cowfs file reads what read()
+ * reads, its pages lent from the ARC (no copy); a shared
  * write + msync survives an unmount and mount; a private write does not;
  * write() over a mapped lent page is seen through the mapping; a write
  * fault on a mapped lent page breaks the lend. A file read from start to
@@ -56,11 +57,15 @@ KTEST(cowfs_mmap)
 	KT_EXPECT(vfs_read(fd, back, CPC_LEN) == (long)CPC_LEN);
 	KT_EXPECT(!memcmp(back, buf, CPC_LEN));
 	cowfs_pc_stats_get(&s1);
-	KT_EXPECT(s1.lends - s0.lends >= 64); /* ARC buffers, no copy */
+	/* read() copies from held ARC buffers, one span per record */
+	KT_EXPECT(s1.spans - s0.spans == (CPC_LEN + (128u << 10) - 1) / (128u << 10));
+	KT_EXPECT(s1.lends == s0.lends && s1.fills == s0.fills);
 	uint8_t *m = NULL;
 	KT_ASSERT(pc_mmap(fd, CPC_LEN, VFS_PROT_READ, VFS_MAP_SHARED, 0, (void **)&m) == 0);
 	KT_EXPECT(sum(m, CPC_LEN) == sum(buf, CPC_LEN));
 	KT_EXPECT(pc_munmap(m, CPC_LEN) == 0);
+	cowfs_pc_stats_get(&s0);
+	KT_EXPECT(s0.lends - s1.lends >= 64); /* mapped: ARC buffers, no copy */
 
 	/* Shared write + msync; a private write nobody sees. */
 	uint8_t *w = NULL, *pv = NULL;

@@ -1,10 +1,11 @@
 /*
  * Check suite for cowfs as a page-cache owner (fs/cowfs/cowfs_pc.c), on a
- * memory device with an ARC of the test's own: reads through the cache
- * equal the data; pages wholly inside uncompressed committed blocks are
- * lent (no copy), pin their ARC buffers while cached and unpin when they
- * go; a second read is served by the cache alone; the tail page, holes,
- * lz4 blocks and dirty blocks are filled by copy; writes through the cache
+ * memory device with an ARC of the test's own: read() copies straight
+ * from held ARC buffers (spans) and makes no page; mapped pages wholly
+ * inside uncompressed committed blocks are lent (no copy), pin their ARC
+ * buffers while cached and unpin when they go; a read() of cached pages is
+ * served by the cache alone; the tail page, holes, lz4 blocks and dirty
+ * blocks are filled by copy; writes through the cache
  * and through shared mappings reach the pool on fsync/msync and survive a
  * reopen, private mappings do not; truncate under a mapping; ENOSPC during
  * writeback is reported and the page stays dirty.
@@ -133,7 +134,85 @@ static uint64_t arc_size(void)
 	return st.size;
 }
 
-START_TEST(test_read_lends)
+/* ---- mappings on the host machine of the page-cache suites ---- */
+
+static uintptr_t map_at(struct tmach *m, struct cowfs_pcfile *f, uint64_t off, size_t len,
+			unsigned prot, unsigned flags)
+{
+	struct pc_map *pm = calloc(1, sizeof(*pm));
+	pm->obj = &f->pc;
+	atomic_store(&pm->refs, 1);
+	void *out = NULL;
+	ck_assert_int_eq(vm_mmap(&m->vs, NULL, len, prot, flags, &pc_pager_ops, pm, off, &out), 0);
+	return (uintptr_t)out;
+}
+
+static uintptr_t map_file(struct tmach *m, struct cowfs_pcfile *f, size_t len, unsigned prot,
+			  unsigned flags)
+{
+	return map_at(m, f, 0, len, prot, flags);
+}
+
+/* Fault every page of [0, len) through a read-only shared mapping (each
+ * page checked against want), then unmap: the pages stay cached. */
+static void fault_all(struct cowfs_pcfile *f, size_t len, const uint8_t *want)
+{
+	struct tmach m;
+	tmach_init(&m);
+	size_t maplen = (len + PG - 1) & ~(PG - 1);
+	uintptr_t va = map_file(&m, f, maplen, MMU_READ, VM_MAP_SHARED);
+	for (size_t off = 0; off < len; off += PG) {
+		uint8_t v;
+		size_t at = off + (off / PG) % (len - off < PG ? len - off : PG);
+		ck_assert_int_eq(tmach_read(&m, va + at, &v), 0);
+		ck_assert_uint_eq(v, want[at]);
+	}
+	ck_assert_int_eq(vm_munmap(&m.vs, (void *)va, maplen), 0);
+	tmach_destroy(&m);
+}
+
+/* read() makes no pages: it copies from the blocks' ARC buffers, held
+ * only for the copy (the ARC may evict them right after). */
+START_TEST(test_read_spans)
+{
+	mk(32 * MB, COWFS_COMP_OFF);
+	uint8_t *data;
+	uint64_t obj = mkfile("f", MB, 1, &data);
+	struct cowfs_pcfile *f;
+	ck_assert_int_eq(cowfs_pc_open(pool, obj, NULL, &f), 0);
+	struct cowfs_pc_stats s0, s1;
+	struct pc_stats p0, p1;
+	cowfs_pc_stats_get(&s0);
+	pc_stats_get(&p0);
+	uint8_t *buf = malloc(MB);
+	ck_assert_int_eq(pcread(f, buf, MB, 0), (long)MB);
+	ck_assert(memcmp(buf, data, MB) == 0);
+	cowfs_pc_stats_get(&s1);
+	pc_stats_get(&p1);
+	ck_assert_uint_eq(s1.spans - s0.spans, MB / (128 * 1024)); /* one per record */
+	ck_assert_uint_eq(p1.read_span_bytes - p0.read_span_bytes, MB);
+	ck_assert_uint_eq(s1.lends - s0.lends, 0);
+	ck_assert_uint_eq(s1.fills - s0.fills, 0);
+	ck_assert_uint_eq(pc_npages(&f->pc), 0);
+	/* Nothing stays held: the ARC can evict the whole file, open or not. */
+	arc_sized_adjust(arc, 64 * MB);
+	ck_assert_uint_lt(arc_size(), MB / 2);
+	/* Read again (from the disk), across records, from odd offsets. */
+	memset(buf, 0, MB);
+	ck_assert_int_eq(pcread(f, buf, 300000, 100000), 300000);
+	ck_assert(memcmp(buf, data + 100000, 300000) == 0);
+	ck_assert_int_eq(pcread(f, buf, 10, MB - 4), 4);
+	ck_assert(memcmp(buf, data + MB - 4, 4) == 0);
+	ck_assert_int_eq(pcread(f, buf, 10, MB), 0);
+	ck_assert_int_eq(cowfs_pc_close(f), 0);
+	free(buf);
+	free(data);
+}
+END_TEST
+
+/* Mapped pages are lent from the ARC (no copy), pinned while cached; a
+ * read() then copies from those pages; closing gives them back. */
+START_TEST(test_fault_lends)
 {
 	mk(32 * MB, COWFS_COMP_OFF);
 	uint8_t *data;
@@ -142,9 +221,7 @@ START_TEST(test_read_lends)
 	ck_assert_int_eq(cowfs_pc_open(pool, obj, NULL, &f), 0);
 	struct cowfs_pc_stats s0, s1, s2;
 	cowfs_pc_stats_get(&s0);
-	uint8_t *buf = malloc(MB);
-	ck_assert_int_eq(pcread(f, buf, MB, 0), (long)MB);
-	ck_assert(memcmp(buf, data, MB) == 0);
+	fault_all(f, MB, data);
 	cowfs_pc_stats_get(&s1);
 	ck_assert_uint_eq(s1.lends - s0.lends, MB / PG); /* every page lent */
 	ck_assert_uint_eq(s1.fills - s0.fills, 0);
@@ -153,19 +230,19 @@ START_TEST(test_read_lends)
 	/* The lent buffers are pinned: the ARC cannot evict them. */
 	arc_sized_adjust(arc, 64 * MB);
 	ck_assert_uint_ge(arc_size(), MB);
-	memset(buf, 0, MB);
-	ck_assert_int_eq(pcread(f, buf, MB, 0), (long)MB);
-	ck_assert(memcmp(buf, data, MB) == 0);
 
-	/* The second read is the cache's alone: no lend, no fill, all hits. */
+	/* read() is the cache's alone now: no lend, no fill, no span. */
+	uint8_t *buf = malloc(MB);
 	struct pc_stats p0, p1;
 	pc_stats_get(&p0);
 	ck_assert_int_eq(pcread(f, buf, 4096, 8192), 4096);
 	ck_assert_int_eq(pcread(f, buf, MB, 0), (long)MB);
+	ck_assert(memcmp(buf, data, MB) == 0);
 	pc_stats_get(&p1);
 	cowfs_pc_stats_get(&s2);
 	ck_assert_uint_eq(s2.lends, s1.lends);
 	ck_assert_uint_eq(s2.fills, s1.fills);
+	ck_assert_uint_eq(s2.spans, s1.spans);
 	ck_assert_uint_eq(p1.misses, p0.misses);
 	ck_assert_uint_eq(p1.hits - p0.hits, 1 + MB / PG);
 
@@ -183,11 +260,11 @@ END_TEST
 START_TEST(test_evict_unlends)
 {
 	mk(32 * MB, COWFS_COMP_OFF);
-	uint64_t obj = mkfile("f", 256 * 1024, 2, NULL);
+	uint8_t *data;
+	uint64_t obj = mkfile("f", 256 * 1024, 2, &data);
 	struct cowfs_pcfile *f;
 	ck_assert_int_eq(cowfs_pc_open(pool, obj, NULL, &f), 0);
-	uint8_t *buf = malloc(256 * 1024);
-	ck_assert_int_eq(pcread(f, buf, 256 * 1024, 0), 256 * 1024);
+	fault_all(f, 256 * 1024, data);
 	struct cowfs_pc_stats s0, s1;
 	cowfs_pc_stats_get(&s0);
 	ck_assert_uint_ge(s0.lent_now, 64);
@@ -200,7 +277,7 @@ START_TEST(test_evict_unlends)
 	arc_sized_adjust(arc, 64 * MB);
 	ck_assert_uint_lt(arc_size(), 256 * 1024);
 	ck_assert_int_eq(cowfs_pc_close(f), 0);
-	free(buf);
+	free(data);
 }
 END_TEST
 
@@ -224,12 +301,21 @@ START_TEST(test_tail_holes_dirty)
 	struct cowfs_pcfile *f;
 	ck_assert_int_eq(cowfs_pc_open(pool, obj, NULL, &f), 0);
 	struct cowfs_pc_stats s0, s1;
+	/* read(): three spans (the data block, the hole's zeros, the tail
+	 * block up to the end), no page. */
 	cowfs_pc_stats_get(&s0);
 	ck_assert_int_eq(pcread(f, got, size, 0), (long)size);
 	ck_assert(memcmp(got, want, size) == 0);
 	cowfs_pc_stats_get(&s1);
-	/* block 0 is a whole record (the file grew past one): its 32 pages
-	 * are lent; block 1, a hole, is filled; so is the page with the end. */
+	ck_assert_uint_eq(s1.spans - s0.spans, 3);
+	ck_assert_uint_eq(s1.fills - s0.fills, 0);
+	ck_assert_uint_eq(pc_npages(&f->pc), 0);
+	/* Mapped: block 0 is a whole record (the file grew past one): its 32
+	 * pages are lent; block 1, a hole, is filled; so is the page with the
+	 * end. */
+	cowfs_pc_stats_get(&s0);
+	fault_all(f, size, want);
+	cowfs_pc_stats_get(&s1);
 	ck_assert_uint_eq(s1.lends - s0.lends, 32);
 	ck_assert_uint_eq(s1.fill_tail - s0.fill_tail, 1);
 	ck_assert_uint_eq(s1.fill_nolend - s0.fill_nolend, 32);
@@ -275,8 +361,35 @@ START_TEST(test_compressed)
 	ck_assert_int_eq(pcread(f, got, len, 0), (long)len);
 	ck_assert(memcmp(got, text, len) == 0);
 	cowfs_pc_stats_get(&s1);
-	ck_assert_uint_eq(s1.lends - s0.lends, 0); /* lz4 blocks are copied out */
+	/* read(): spans of the ARC's decompressed buffers, no page */
+	ck_assert_uint_eq(s1.spans - s0.spans, (len + 128 * 1024 - 1) / (128 * 1024));
+	ck_assert_uint_eq(s1.fills - s0.fills, 0);
+	/* mapped: lz4 blocks are copied out (filled), never lent */
+	cowfs_pc_stats_get(&s0);
+	fault_all(f, len, text);
+	cowfs_pc_stats_get(&s1);
+	ck_assert_uint_eq(s1.lends - s0.lends, 0);
 	ck_assert_uint_eq(s1.fills - s0.fills, (len + PG - 1) / PG);
+	/* The scanner reports a touched filled page too: cowfs has no ARC
+	 * buffer to warm for it (the kernel once took its NULL cookie for
+	 * one), and says nothing to the ARC. */
+	struct tmach m;
+	tmach_init(&m);
+	uintptr_t va = map_file(&m, f, PG, MMU_READ, VM_MAP_SHARED);
+	uint8_t v;
+	ck_assert_int_eq(tmach_read(&m, va + 5, &v), 0);
+	ck_assert_uint_eq(v, text[5]);
+	pc_scan_pass(0); /* clears the bit the fault's access set */
+	ck_assert_int_eq(tmach_read(&m, va + 6, &v), 0);
+	struct pc_stats p0, p1;
+	pc_stats_get(&p0);
+	ck_assert_uint_ge(pc_scan_pass(0), 1);
+	pc_stats_get(&p1);
+	ck_assert_uint_ge(p1.scan_accessed - p0.scan_accessed, 1);
+	cowfs_pc_stats_get(&s0);
+	ck_assert_uint_eq(s0.accessed, s1.accessed);
+	ck_assert_int_eq(vm_munmap(&m.vs, (void *)va, PG), 0);
+	tmach_destroy(&m);
 	ck_assert_int_eq(cowfs_pc_close(f), 0);
 	free(text);
 	free(got);
@@ -292,7 +405,7 @@ START_TEST(test_write_read_fsync)
 	struct cowfs_pcfile *f;
 	ck_assert_int_eq(cowfs_pc_open(pool, obj, NULL, &f), 0);
 	uint8_t *got = malloc(len + 20000);
-	ck_assert_int_eq(pcread(f, got, len, 0), (long)len); /* lends most pages */
+	fault_all(f, len, data); /* lends most pages */
 	uint8_t w[10000];
 	pattern(w, sizeof(w), 6);
 	/* Over lent pages (the lend is broken: a copy) and past the end. */
@@ -332,25 +445,6 @@ START_TEST(test_write_read_fsync)
 	free(got);
 }
 END_TEST
-
-/* ---- mappings on the host machine of the page-cache suites ---- */
-
-static uintptr_t map_at(struct tmach *m, struct cowfs_pcfile *f, uint64_t off, size_t len,
-			unsigned prot, unsigned flags)
-{
-	struct pc_map *pm = calloc(1, sizeof(*pm));
-	pm->obj = &f->pc;
-	atomic_store(&pm->refs, 1);
-	void *out = NULL;
-	ck_assert_int_eq(vm_mmap(&m->vs, NULL, len, prot, flags, &pc_pager_ops, pm, off, &out), 0);
-	return (uintptr_t)out;
-}
-
-static uintptr_t map_file(struct tmach *m, struct cowfs_pcfile *f, size_t len, unsigned prot,
-			  unsigned flags)
-{
-	return map_at(m, f, 0, len, prot, flags);
-}
 
 START_TEST(test_shared_private_mappings)
 {
@@ -662,7 +756,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_read_lends);
+	tcase_add_test(tc, test_read_spans);
+	tcase_add_test(tc, test_fault_lends);
 	tcase_add_test(tc, test_evict_unlends);
 	tcase_add_test(tc, test_tail_holes_dirty);
 	tcase_add_test(tc, test_compressed);

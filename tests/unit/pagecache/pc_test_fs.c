@@ -99,6 +99,34 @@ static void store_unlend(void *arg, uint64_t index, const struct pc_lent *lent)
 		f->unlends[index]++;
 }
 
+/* Spans of the store up to the end of a TFS_SPAN_PAGES-page "block". */
+static int tfs_read_hold(void *arg, uint64_t off, struct pc_span *span)
+{
+	struct tfs *f = arg_tfs(arg);
+	uint64_t index = off >> PAGE_SHIFT;
+	ck_assert_uint_lt(off, f->obj.size);
+	if ((long)index == f->fail_hold_index)
+		return -EIO;
+	if ((long)index == f->nohold_index)
+		return PC_NO_LEND;
+	uint64_t end = (index / TFS_SPAN_PAGES + 1) * TFS_SPAN_PAGES * PAGE_SIZE;
+	if (end > f->obj.size)
+		end = f->obj.size;
+	span->data = f->store + off;
+	span->len = (size_t)(end - off);
+	span->cookie = f;
+	f->holds++;
+	return 0;
+}
+
+static void tfs_read_release(void *arg, const struct pc_span *span)
+{
+	struct tfs *f = arg_tfs(arg);
+	ck_assert_ptr_eq(span->cookie, f);
+	f->releases++;
+	ck_assert_int_le(f->releases, f->holds);
+}
+
 static const struct pc_owner_ops fill_ops = {
     .fill = tfs_fill, .writeback = tfs_writeback, .accessed = tfs_accessed};
 static const struct pc_owner_ops lend_ops = {.lend = tfs_lend,
@@ -106,10 +134,18 @@ static const struct pc_owner_ops lend_ops = {.lend = tfs_lend,
 					     .fill = tfs_fill,
 					     .writeback = tfs_writeback,
 					     .accessed = tfs_accessed};
+static const struct pc_owner_ops span_ops = {.lend = tfs_lend,
+					     .unlend = tfs_unlend,
+					     .fill = tfs_fill,
+					     .writeback = tfs_writeback,
+					     .accessed = tfs_accessed,
+					     .read_hold = tfs_read_hold,
+					     .read_release = tfs_read_release};
 static const struct pc_owner_ops store_ops = {.lend = store_lend, .unlend = store_unlend};
 
 struct pc_owner tfs_fill_owner = {.name = "tfs-fill", .ops = &fill_ops};
 struct pc_owner tfs_lend_owner = {.name = "tfs-lend", .ops = &lend_ops};
+struct pc_owner tfs_span_owner = {.name = "tfs-span", .ops = &span_ops};
 struct pc_owner tfs_store_owner = {
     .name = "tfs-store", .ops = &store_ops, .flags = PC_OWNER_PINNED | PC_OWNER_STORE};
 
@@ -119,8 +155,10 @@ void tfs_init(struct tfs *f, struct pc_owner *owner, uint64_t size)
 	ck_assert_int_eq(pc_owner_register(&tfs_fill_owner), 0);
 	ck_assert_int_eq(pc_owner_register(&tfs_lend_owner), 0);
 	ck_assert_int_eq(pc_owner_register(&tfs_store_owner), 0);
+	ck_assert_int_eq(pc_owner_register(&tfs_span_owner), 0);
 	memset(f, 0, sizeof(*f));
 	f->fail_fill_index = f->fail_writeback_index = -1;
+	f->fail_hold_index = f->nohold_index = -1;
 	f->store = aligned_alloc(PAGE_SIZE, TFS_PAGES * PAGE_SIZE);
 	ck_assert_ptr_nonnull(f->store);
 	for (uint64_t p = 0; p < TFS_PAGES; p++)

@@ -6,6 +6,9 @@
  *   tfs_fill_owner   fills from the store, writes back into it
  *   tfs_lend_owner   lends the store's pages read-only (as cowfs lends ARC
  *                    buffers), fills a page of the cache's own for writes
+ *   tfs_span_owner   tfs_lend_owner that also answers read() with spans of
+ *                    the store (read_hold, as cowfs holds ARC buffers),
+ *                    up to the end of a TFS_SPAN_PAGES-page block
  *   tfs_store_owner  ramfs's kind: pinned, the index is the data, lend
  *                    allocates a zeroed page (and counts it)
  * Also the host "machine": a page-table tree and a VM space over it.
@@ -20,7 +23,8 @@
 #include <pc_impl.h>
 #include <pthread.h>
 
-#define TFS_PAGES 64
+#define TFS_PAGES      64
+#define TFS_SPAN_PAGES 4
 
 struct tfs {
 	struct pc_object obj;
@@ -31,9 +35,12 @@ struct tfs {
 	long fail_fill_index;	   /* -1: none */
 	long fail_writeback_index; /* -1: none */
 	int store_pages_out;	   /* tfs_store_owner pages allocated, not yet unlent */
+	int holds, releases;	   /* tfs_span_owner spans */
+	long fail_hold_index;	   /* -1: none; else read_hold fails there (-EIO) */
+	long nohold_index;	   /* -1: none; else read_hold says PC_NO_LEND there */
 };
 
-extern struct pc_owner tfs_fill_owner, tfs_lend_owner, tfs_store_owner;
+extern struct pc_owner tfs_fill_owner, tfs_lend_owner, tfs_span_owner, tfs_store_owner;
 
 /* Page contents are shared by the test's "CPU" (tmach_read/write) and the
  * owner's writeback copying a page that is still mapped, as in any kernel;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 static struct tfs f;
-static uint8_t buf[8 * PAGE_SIZE];
+static uint8_t buf[16 * PAGE_SIZE];
 
 static struct pc_stats stats(void)
 {
@@ -197,6 +197,71 @@ START_TEST(test_lend)
 }
 END_TEST
 
+/* read() of an owner with read_hold (cowfs's kind): spans of the owner's
+ * bytes, no page made; a page in the index wins over a span (it may be
+ * newer); PC_NO_LEND makes a page; a failing hold fails the read with
+ * every hold released. */
+START_TEST(test_read_spans)
+{
+	uint64_t size = 10 * PAGE_SIZE + 100;
+	tfs_init(&f, &tfs_span_owner, size);
+	struct pc_stats p0, p1;
+	pc_stats_get(&p0);
+	ck_assert_int_eq(tfs_pread(&f, buf, size, 0), (long)size);
+	for (int p = 0; p < 10; p++)
+		check_store_bytes(buf + p * PAGE_SIZE, p, 0, PAGE_SIZE);
+	check_store_bytes(buf + 10 * PAGE_SIZE, 10, 0, 100);
+	pc_stats_get(&p1);
+	ck_assert_int_eq(f.holds, 3); /* pages 0-3, 4-7, 8-10 */
+	ck_assert_int_eq(f.releases, 3);
+	ck_assert_uint_eq(p1.read_spans - p0.read_spans, 3);
+	ck_assert_uint_eq(p1.read_span_bytes - p0.read_span_bytes, size);
+	ck_assert_uint_eq(pc_npages(&f.obj), 0);
+	ck_assert_int_eq(f.total_fills, 0);
+	for (int p = 0; p < 11; p++)
+		ck_assert_int_eq(f.lends[p], 0);
+	/* Inside one block, from an odd offset. */
+	ck_assert_int_eq(tfs_pread(&f, buf, 9000, 5000), 9000);
+	for (size_t i = 0; i < 9000; i++)
+		ck_assert_uint_eq(buf[i], tfs_byte((5000 + i) / PAGE_SIZE, (5000 + i) % PAGE_SIZE));
+	ck_assert_int_eq(f.holds, 4);
+
+	/* Page 5 written (a page of the cache's own, dirty: newer than the
+	 * store): the span of block 4-7 stops before it, resumes after it. */
+	ck_assert_int_eq(tfs_pwrite(&f, "Q", 1, 5 * PAGE_SIZE + 7), 1);
+	ck_assert_uint_eq(f.store[5 * PAGE_SIZE + 7], tfs_byte(5, 7));
+	int h = f.holds;
+	ck_assert_int_eq(tfs_pread(&f, buf, size, 0), (long)size);
+	ck_assert_uint_eq(buf[5 * PAGE_SIZE + 7], 'Q');
+	check_store_bytes(buf + 5 * PAGE_SIZE, 5, 0, 7);
+	check_store_bytes(buf + 5 * PAGE_SIZE + 8, 5, 8, PAGE_SIZE - 8);
+	check_store_bytes(buf + 4 * PAGE_SIZE, 4, 0, PAGE_SIZE);
+	check_store_bytes(buf + 6 * PAGE_SIZE, 6, 0, PAGE_SIZE);
+	ck_assert_int_eq(f.holds - h, 4); /* 0-3, 4, 6-7, 8-10 */
+
+	/* PC_NO_LEND at page 8: a lent page is made there, spans go on. */
+	f.nohold_index = 8;
+	ck_assert_int_eq(tfs_pread(&f, buf, 3 * PAGE_SIZE, 8 * PAGE_SIZE), 2 * PAGE_SIZE + 100);
+	ck_assert_int_eq(f.lends[8], 1);
+	ck_assert_uint_eq(pc_npages(&f.obj), 2);
+	check_store_bytes(buf, 8, 0, PAGE_SIZE);
+	check_store_bytes(buf + PAGE_SIZE, 9, 0, PAGE_SIZE);
+	check_store_bytes(buf + 2 * PAGE_SIZE, 10, 0, 100);
+
+	/* A hold that fails fails the read; what came before is copied and
+	 * every held span is released. */
+	f.fail_hold_index = 4;
+	memset(buf, 0, 3 * PAGE_SIZE);
+	ck_assert_int_eq(tfs_pread(&f, buf, size - PAGE_SIZE, PAGE_SIZE), -EIO);
+	for (int p = 1; p < 4; p++)
+		check_store_bytes(buf + (p - 1) * PAGE_SIZE, p, 0, PAGE_SIZE);
+	ck_assert_int_eq(f.releases, f.holds);
+	ck_assert_int_eq(pc_fsync(&f.obj), 0);
+	ck_assert_uint_eq(f.store[5 * PAGE_SIZE + 7], 'Q');
+	tfs_destroy(&f);
+}
+END_TEST
+
 /* ramfs's kind: holes read as zeros without allocating, a write allocates
  * (through lend), pages are pinned and never evicted, truncate frees. */
 START_TEST(test_store_owner)
@@ -310,6 +375,10 @@ START_TEST(test_owner_checks)
 	struct pc_object obj;
 	struct pc_owner unreg = {.name = "unreg", .ops = &fill_only, .flags = PC_OWNER_PINNED};
 	ck_assert_int_eq(pc_object_init(&obj, &unreg, NULL, 0), -EINVAL);
+	/* read_hold without read_release (or the other way round) */
+	static const struct pc_owner_ops half = {.fill = (void *)1, .read_hold = (void *)1};
+	struct pc_owner bad3 = {.name = "bad3", .ops = &half, .flags = PC_OWNER_PINNED};
+	ck_assert_int_eq(pc_owner_register(&bad3), -EINVAL);
 	/* The scanner starts only with an evictable owner (off in tests). */
 	ck_assert(!pc_scanner_running());
 }
@@ -342,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, test_write_dirty_fsync);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_lend);
+	tcase_add_test(tc, test_read_spans);
 	tcase_add_test(tc, test_store_owner);
 	tcase_add_test(tc, test_truncate);
 	tcase_add_test(tc, test_evict_order);
