@@ -44,6 +44,10 @@
  * daemon then writes pages that exist and the copy out of them faults no
  * more. It only fills idle time: a reader that never waits prepares
  * nothing, and a connection that cannot poll (no ops->done) never does.
+ * With 2 MiB host pages (karst-run --mem-backend hugetlb) the host faults
+ * once per 2 MiB, a cold read runs 7-10x faster and preparing neither
+ * helps nor hurts (x86_64, 10 boots each: 64 MiB 1395 MB/s with it, 1550
+ * without; 256 MiB 1900 and 1904).
  */
 #include "dax.h"
 #include "virtiofs.h"
