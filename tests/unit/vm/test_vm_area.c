@@ -9,6 +9,8 @@
 #include "pgt_test.h"
 #include <check.h>
 #include <errno.h>
+#include <karst/reclaim.h>
+#include <karst/sync.h>
 #include <karst/vm.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +241,50 @@ START_TEST(test_anon_out_of_memory)
 }
 END_TEST
 
+/* A fault short of memory reclaims, with the space unlocked (eviction
+ * unmaps pages of this very space), and tries again, a bounded number of
+ * times. */
+static int reclaims;
+static bool give_back;
+static size_t test_reclaim(void *arg, size_t bytes)
+{
+	(void)arg;
+	(void)bytes;
+	reclaims++;
+	ck_assert(mutex_trylock(&vs.lock));
+	mutex_unlock(&vs.lock);
+	if (!give_back)
+		return 0;
+	frame_fail_at = -1;
+	return PAGE_SIZE;
+}
+
+START_TEST(test_fault_nomem_reclaims)
+{
+	struct reclaimer r = {.name = "test", .reclaim = test_reclaim};
+	reclaim_register(&r);
+	reclaims = 0;
+	give_back = true;
+	uintptr_t a = map(2 * PAGE_SIZE, RW, VM_MAP_PRIVATE | VM_MAP_ANON, NULL, 0);
+	frame_fail_at = frame_allocs; /* every frame allocation fails until a reclaim */
+	ck_assert_int_eq(vm_fault(&vs, a, VM_ACCESS_WRITE), 0);
+	ck_assert_int_eq(reclaims, 1);
+	ck_assert_int_eq(peek(a), 0);
+	/* The pager's page could not be had: the same. */
+	uintptr_t f = map(NPAGES * PAGE_SIZE, RW, VM_MAP_SHARED, &pager, 0);
+	obj.fail = -ENOMEM;
+	ck_assert_int_eq(vm_fault(&vs, f, VM_ACCESS_READ), 0);
+	ck_assert_int_eq(reclaims, 2);
+	/* Nothing to give back: -ENOMEM after a bounded number of tries. */
+	give_back = false;
+	frame_fail_at = frame_allocs;
+	ck_assert_int_eq(vm_fault(&vs, a + PAGE_SIZE, VM_ACCESS_WRITE), -ENOMEM);
+	ck_assert_int_eq(reclaims, 2 + 8);
+	frame_fail_at = -1;
+	reclaim_unregister(&r);
+}
+END_TEST
+
 START_TEST(test_munmap_middle_splits)
 {
 	uintptr_t a = map(3 * PAGE_SIZE, RW, VM_MAP_PRIVATE | VM_MAP_ANON, NULL, 0);
@@ -391,6 +437,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_mmap_arguments);
 	tcase_add_test(tc, test_anon_demand_zero);
 	tcase_add_test(tc, test_anon_out_of_memory);
+	tcase_add_test(tc, test_fault_nomem_reclaims);
 	tcase_add_test(tc, test_munmap_middle_splits);
 	tcase_add_test(tc, test_mprotect);
 	tcase_add_test(tc, test_shared_file_dirty_tracking);
