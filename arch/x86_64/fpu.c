@@ -6,9 +6,9 @@
  * CR4.OSXSAVE and XCR0 = x87 | SSE | AVX (AVX when CPUID 0xD.0 offers it),
  * and the scheduler's arch_fpu_save/arch_fpu_restore (switch.S) then use
  * XSAVEOPT (or XSAVE) / XRSTOR on struct arch_fpu, so the YMM upper halves
- * survive a switch too. Code that wants AVX checks, as user programs do,
- * CPUID.1:ECX.OSXSAVE and XGETBV(0) for the YMM bit: a set bit is this
- * file's promise that YMM state is saved on every switch.
+ * survive a switch too. Code built for AVX2 asks x86_avx2_unusable()
+ * (arch/cpu.h) before it runs: NULL is this file's promise that the CPU
+ * has AVX2 and YMM state is saved on every switch.
  *
  * Contract: struct arch_fpu (arch/context.h) is 64-byte aligned and holds
  * X86_FPU_AREA bytes; XSAVE is used only when CPUID 0xD.0:EBX (the size
@@ -30,13 +30,8 @@
 
 /* Read by switch.S: 0 = FXSAVE/FXRSTOR, 1 = XSAVE/XRSTOR, 2 = XSAVEOPT/XRSTOR. */
 uint8_t x86_fpu_mode;
-
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ __volatile__("cpuid"
-			     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			     : "a"(leaf), "c"(sub));
-}
+/* The XCR0 x86_fpu_init() set (0: no XSAVE, FXSAVE covers x87 and SSE). */
+static uint32_t x86_xcr0;
 
 static void xsetbv(uint32_t idx, uint64_t v)
 {
@@ -75,6 +70,23 @@ void x86_fpu_init(void)
 	uint32_t size = r[1];
 	cpuid(0xd, 1, r);
 	x86_fpu_mode = (r[0] & 1) ? 2 : 1;
+	x86_xcr0 = want;
 	printk("fpu: %s/xrstor, xcr0 %#x, %u-byte area\n", x86_fpu_mode == 2 ? "xsaveopt" : "xsave",
 	       want, size);
+}
+
+const char *x86_avx2_unusable(void)
+{
+	if (!x86_fpu_mode)
+		return "no OSXSAVE (CPU without XSAVE, or the kernel did not enable it)";
+	if (!(x86_xcr0 & XCR0_AVX))
+		return "XCR0 does not enable YMM state (no AVX)";
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	if (r[0] < 7)
+		return "CPU without AVX2 (no CPUID leaf 7)";
+	cpuid(7, 0, r);
+	if (!(r[1] & (1u << 5)))
+		return "CPU without AVX2";
+	return NULL;
 }

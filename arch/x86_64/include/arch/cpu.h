@@ -47,6 +47,20 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 	__asm__ __volatile__("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ __volatile__("cpuid"
+			     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			     : "a"(leaf), "c"(sub));
+}
+
+/*
+ * fpu.c: NULL when code built with AVX2 may run in threads (the CPU has
+ * AVX2 and the scheduler saves YMM state on every switch: XCR0 has it),
+ * else why not. Valid once x86_fpu_init() has run (early in x86_boot).
+ */
+const char *x86_avx2_unusable(void);
+
 #define READ_CR(n)                                                                                 \
 	({                                                                                         \
 		uint64_t v_;                                                                       \
